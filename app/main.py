@@ -1,0 +1,62 @@
+"""The application factory: `create_app(settings)` wires settings, database, middleware,
+problem handlers and every feature's router. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app import logs as app_logging
+from app import problems
+from app.db import create_engine, create_sessionmaker
+from app.identity.router import router as identity_router
+from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.ops.router import router as ops_router
+from app.ops.router import test_clock_router
+from app.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A configured application; the engine is created here but connects on first use."""
+    settings = settings or get_settings()
+    app_logging.configure(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Wales NRM",
+        version="1.0.0",
+        summary="The All-Wales referral mechanism for potential victims of modern slavery",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(ops_router)
+    app.include_router(identity_router, prefix=API_PREFIX)
+    for router in feature_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    if settings.test_clock:
+        app.include_router(test_clock_router, prefix=API_PREFIX)
+    return app
+
+
+def feature_routers() -> list[APIRouter]:
+    """The routers of the workflow features, in the order their paths should be matched."""
+    return []
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory app.main:app_from_env`."""
+    return create_app(get_settings())

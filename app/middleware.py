@@ -1,0 +1,129 @@
+"""ASGI middleware: request ids, access logs and metrics, the body limit, the last-resort 500.
+
+Pure ASGI (not `BaseHTTPMiddleware`), so streaming and context variables behave. The last
+resort turns any exception that escaped the handlers into a problem document without detail, so
+no stack trace ever reaches a client, and every response, errors included, has `X-Request-ID`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import is_unavailable
+from app.errors import AppError, DatabaseUnavailable, PayloadTooLarge
+from app.http import request_id_var
+from app.problems import problem_response
+
+log = structlog.get_logger("app.access")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+REQUESTS = Counter("nrm_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("nrm_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def _route_of(scope: Scope) -> str:
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Sets the request id, logs and counts each request, and answers what escaped as 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self._request_id(scope)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 500, "started": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+                state["status"] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if state["started"]:
+                raise
+            error: AppError = DatabaseUnavailable() if is_unavailable(exc) else AppError()
+            log.exception("unhandled_error", error=type(exc).__name__)
+            await problem_response(error)(scope, receive, send_with_id)
+        finally:
+            self._observe(scope, state["status"], time.perf_counter() - started)
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                candidate = str(value.decode("latin-1"))
+                if _SAFE_REQUEST_ID.match(candidate):
+                    return candidate
+        return str(uuid.uuid4())
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, seconds: float) -> None:
+        route = _route_of(scope)
+        method = scope.get("method", "")
+        REQUESTS.labels(method, route, str(status)).inc()
+        LATENCY.labels(method, route).observe(seconds)
+        log.info(
+            "request",
+            method=method,
+            path=scope.get("path"),
+            status=status,
+            duration_ms=round(seconds * 1000, 1),
+        )
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over the limit, by `Content-Length` or while streaming."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises Starlette's HTTPException as it is; the handler
+                    # renders it as the 413 problem.
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(f"the body limit is {self.max_bytes} bytes")
+        await problem_response(error)(scope, receive, send)

@@ -1,0 +1,14 @@
+"""Every table of the service, imported in one place for Alembic and the schema test.
+
+Importing this module registers all models on `Base.metadata`; it is the only module that
+imports every feature's models, and only Alembic and tests use it.
+"""
+
+from __future__ import annotations
+
+from app import clock  # noqa: F401 - registers test_clock
+from app.audit import models as audit_models  # noqa: F401
+from app.db import Base
+from app.identity import models as identity_models  # noqa: F401
+
+metadata = Base.metadata

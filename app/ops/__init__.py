@@ -1,0 +1,1 @@
+"""Wales NRM: the ops package."""

@@ -1,0 +1,75 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics, and the test clock.
+
+`/healthz` never touches the database; `/readyz` does (503 when it cannot). The test clock
+routes exist only when `NRM_TEST_CLOCK=1`, which production refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app import clock
+from app.errors import DatabaseUnavailable
+from app.http import DbSession
+from app.identity.deps import Principal, Requires
+from app.identity.permissions import Permission
+from app.routing import api_router
+from app.schemas import RequestModel, ResponseModel, StrictInt
+
+router = api_router(tags=["operations"])
+test_clock_router = api_router(tags=["test clock"])
+
+TestClockUser = Annotated[Principal, Requires(Permission.USE_TEST_CLOCK)]
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    try:
+        async with asyncio.timeout(3):
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        raise DatabaseUnavailable("the database does not answer") from exc
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class ClockRead(ResponseModel):
+    now: datetime
+
+
+class ClockAdvance(RequestModel):
+    advance_days: Annotated[StrictInt, Field(ge=-36_500, le=36_500)]
+
+
+@test_clock_router.get("/test-clock")
+async def read_test_clock(request: Request, session: DbSession, _u: TestClockUser) -> ClockRead:
+    now = await clock.service_now(session, request.app.state.settings)
+    return ClockRead(now=now.astimezone(UTC))
+
+
+@test_clock_router.post("/test-clock")
+async def advance_test_clock(
+    request: Request, session: DbSession, _u: TestClockUser, body: ClockAdvance
+) -> ClockRead:
+    await clock.advance(session, body.advance_days)
+    now = await clock.service_now(session, request.app.state.settings)
+    return ClockRead(now=now.astimezone(UTC))

@@ -1,0 +1,138 @@
+"""The one renderer of RFC 9457 problem documents, and the exception handlers that use it.
+
+Every error the service answers goes through `problem_response`: domain errors (`AppError`),
+validation errors, Starlette's routing errors, database outages (503 with `Retry-After`) and,
+last, any other exception as a bare 500 that carries nothing of the exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.db import is_unavailable
+from app.errors import (
+    AppError,
+    DatabaseUnavailable,
+    FieldError,
+    Forbidden,
+    MalformedBody,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    TooManyRequests,
+    ValidationFailed,
+)
+from app.http import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("app.problems")
+
+_BY_STATUS: dict[int, type[AppError]] = {
+    400: MalformedBody,
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    422: ValidationFailed,
+    429: TooManyRequests,
+}
+
+
+def problem_body(error: AppError, instance: str | None = None) -> dict[str, Any]:
+    """The problem document of an error."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{error.slug}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    if error.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    return body
+
+
+def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
+    """An error as an `application/problem+json` response with its headers."""
+    instance = request.url.path if request is not None else None
+    return JSONResponse(
+        problem_body(error, instance),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=error.headers,
+    )
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    # Pydantic's loc → a dotted field without the leading "body"/"query"/"header".
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_error(exc: RequestValidationError) -> AppError:
+    """422 with one entry per invalid field, or 400 when the body is not JSON at all."""
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return MalformedBody("the body is not valid JSON")
+    fields = [FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg"))) for e in errors]
+    return ValidationFailed("the request has invalid fields", errors=fields)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(exc, request)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(validation_error(exc), request)
+
+
+async def _starlette(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error_class = _BY_STATUS.get(exc.status_code, AppError)
+    error = error_class()
+    if exc.status_code == 405:
+        error.headers = dict(exc.headers or {})
+    return problem_response(error, request)
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    if is_unavailable(exc):
+        log.warning("database_unavailable", error=type(exc).__name__)
+        return problem_response(DatabaseUnavailable(), request)
+    log.exception("database_error", error=type(exc).__name__)
+    return problem_response(AppError(), request)
+
+
+async def _stale(request: Request, _exc: Exception) -> JSONResponse:
+    # The version check in the UPDATE lost a race: the client's If-Match is stale (STYLE.md).
+    return problem_response(PreconditionFailed("the resource changed meanwhile"), request)
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on the app."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _starlette)
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(StaleDataError, _stale)
+    # Anything else is answered by RequestContextMiddleware's last resort (app.middleware).
