@@ -39,7 +39,7 @@ def alembic_config(url: str) -> Config:
 
 def db_upgrade(settings: Settings) -> int:
     """Apply every migration, then load the reference data; returns the rows changed."""
-    command.upgrade(alembic_config(settings.database_url), "head")
+    command.upgrade(alembic_config(settings.database_url), "heads")
     return asyncio.run(_load_reference(settings))
 
 
@@ -133,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _feature_commands() -> list[Callable[[Any], None]]:
-    return []
+    from app.audit.cli import register as audit
+    from app.reports.cli import register as reports
+
+    return [audit, reports]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

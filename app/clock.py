@@ -21,7 +21,7 @@ from app.settings import Settings
 TEST_CLOCK_ROW = 1
 
 
-class TestClockOffset(Base):
+class ClockOffset(Base):
     """The test clock's offset in days: one row, only read when the test clock is on."""
 
     __tablename__ = "test_clock"
@@ -44,7 +44,7 @@ def real_today_utc() -> date:
 async def offset_days(session: AsyncSession) -> int:
     """The test clock's current offset (0 when never moved)."""
     value = await session.scalar(
-        select(TestClockOffset.offset_days).where(TestClockOffset.id == TEST_CLOCK_ROW)
+        select(ClockOffset.offset_days).where(ClockOffset.id == TEST_CLOCK_ROW)
     )
     return value or 0
 
@@ -59,9 +59,9 @@ async def service_now(session: AsyncSession, settings: Settings) -> datetime:
 
 async def advance(session: AsyncSession, days: int) -> int:
     """Move the test clock on by `days` (may be negative); returns the new offset."""
-    row = await session.get(TestClockOffset, TEST_CLOCK_ROW, with_for_update=True)
+    row = await session.get(ClockOffset, TEST_CLOCK_ROW, with_for_update=True)
     if row is None:
-        row = TestClockOffset(id=TEST_CLOCK_ROW, offset_days=0)
+        row = ClockOffset(id=TEST_CLOCK_ROW, offset_days=0)
         session.add(row)
     row.offset_days += days
     await session.flush()

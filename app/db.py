@@ -52,7 +52,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(
-        self, value: datetime | None, dialect: Dialect  # noqa: ARG002
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002
     ) -> datetime | None:
         if value is None:
             return None
@@ -61,7 +63,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(
-        self, value: datetime | None, dialect: Dialect  # noqa: ARG002
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002
     ) -> datetime | None:
         if value is None:
             return None

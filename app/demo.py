@@ -7,15 +7,21 @@ feature, referrals in several states. Never run it against a production database
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from app.clock import real_now
+from app.clock import real_now, service_now
 from app.db import create_engine, create_sessionmaker, transaction
+from app.demo_referrals import STORIES, DemoCast, DemoSteps
 from app.identity import service as identity
+from app.identity.deps import Principal
 from app.identity.models import User
 from app.identity.roles import Role, Sector
 from app.identity.schemas import OrganisationCreate, UserCreate
+from app.referrals.models import Referral
 from app.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented in the README, demo only
@@ -121,6 +127,42 @@ async def _seed_identity(session: AsyncSession, settings: Settings) -> int:
 
 
 async def _seed_referrals(session: AsyncSession, settings: Settings) -> int:
-    # The referrals feature fills this in (issue: referrals and the workflow).
-    del session, settings
-    return 0
+    """File the demo referrals and take them to several states, once.
+
+    Only through the real services (intake, then the workflow's commands), so their deadlines,
+    decisions and audit events are exactly what the service itself would have written.
+    """
+    responder = await _principal(session, "demo-first-responder")
+    if await session.scalar(select(Referral.id).where(Referral.submitted_by_id == responder.id)):
+        return 0  # already seeded: a second run adds nothing
+    now = await service_now(session, settings)
+    cast = DemoCast(
+        responder=responder,
+        health=await _principal(session, "demo-health-responder"),
+        maker=await _principal(session, "demo-decision-maker"),
+        reviewer=await _principal(session, "demo-senior-reviewer"),
+    )
+    steps = DemoSteps(session, settings, cast, start=now - timedelta(hours=1))
+    for story in STORIES:
+        await story(steps)
+    return len(STORIES)
+
+
+async def _principal(session: AsyncSession, username: str) -> Principal:
+    """A demo user as the services see a signed-in caller."""
+    user = await session.scalar(
+        select(User)
+        .where(User.username == username)
+        .options(selectinload(User.organisation), selectinload(User.role_rows))
+    )
+    if user is None:  # _seed_identity runs first: only a bug gets here
+        raise RuntimeError(f"demo user {username} is missing")
+    return Principal(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        organisation_id=user.organisation_id,
+        organisation_code=user.organisation.code,
+        sector=user.organisation.sector,
+        roles=user.roles,
+    )

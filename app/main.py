@@ -54,7 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def feature_routers() -> list[APIRouter]:
     """The routers of the workflow features, in the order their paths should be matched."""
-    return []
+    from app.audit.router import router as audit
+    from app.immigration.router import router as immigration
+    from app.intake.router import router as intake
+    from app.referrals.router import router as referrals
+    from app.referrals.workflow_router import router as workflow
+    from app.reports.router import router as reports
+
+    return [intake, referrals, workflow, immigration, audit, reports]
 
 
 def app_from_env() -> FastAPI:

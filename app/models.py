@@ -6,9 +6,14 @@ imports every feature's models, and only Alembic and tests use it.
 
 from __future__ import annotations
 
-from app import clock  # noqa: F401 - registers test_clock
+from app import (
+    clock,  # noqa: F401 - registers test_clock
+    idempotency,  # noqa: F401
+)
 from app.audit import models as audit_models  # noqa: F401
 from app.db import Base
 from app.identity import models as identity_models  # noqa: F401
+from app.immigration import models as immigration_models  # noqa: F401
+from app.referrals import models as referral_models  # noqa: F401
 
 metadata = Base.metadata

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db import create_engine
 from app.main import create_app
-from tests.databases import BACKENDS, Backend, test_settings
+from tests.databases import BACKENDS, Backend, settings_for
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -44,7 +44,7 @@ def session_database(backend: Backend) -> str:
 
 @pytest.fixture(scope="session")
 def app(session_database: str) -> FastAPI:
-    return create_app(test_settings(session_database))
+    return create_app(settings_for(session_database))
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +111,7 @@ def throwaway(backend: Backend) -> Iterator[str]:
 @pytest.fixture
 async def committed_app(throwaway: str) -> AsyncIterator[FastAPI]:
     """An app on a throwaway database with its real engine and real commits."""
-    app = create_app(test_settings(throwaway))
+    app = create_app(settings_for(throwaway))
     try:
         yield app
     finally:
@@ -127,4 +127,4 @@ async def committed_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncC
 
 def fresh_engine(url: str) -> AsyncEngine:
     """An engine of the service's own kind for a URL (SQLite pragmas included)."""
-    return create_engine(test_settings(url))
+    return create_engine(settings_for(url))

@@ -27,7 +27,7 @@ BACKENDS = tuple(
 )
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for(database_url: str, **overrides: object) -> Settings:
     """Settings for a test app: the test environment, the test clock on, JSON logs off."""
     values: dict[str, object] = {
         "env": Environment.TEST,
@@ -69,7 +69,7 @@ class Backend:
             with _admin() as admin:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.template)))
             self.created.append(self.template)
-        db_upgrade(test_settings(self.url(self.template)))
+        db_upgrade(settings_for(self.url(self.template)))
 
     def copy(self, prefix: str = "nrm_t") -> str:
         """A fresh database copied from the template; returns its URL."""

@@ -22,7 +22,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @dataclass(frozen=True)
-class TestUser:
+class AppUser:
     """A created user and the headers that sign them in."""
 
     id: uuid.UUID
@@ -65,7 +65,7 @@ async def make_user(
     username: str | None = None,
     password: str = PASSWORD,
     display_name: str | None = None,
-) -> TestUser:
+) -> AppUser:
     username = username or f"user-{uuid.uuid4().hex[:10]}"
     body = UserCreate(
         username=username,
@@ -77,12 +77,12 @@ async def make_user(
     user: User = await identity.create_user(session, app.state.settings, None, body, now=real_now())
     await session.commit()
     token = issue_token(app.state.settings, user.id).access_token
-    return TestUser(user.id, username, organisation, tuple(body.roles), token)
+    return AppUser(user.id, username, organisation, tuple(body.roles), token)
 
 
 async def users_by_role(
     app: FastAPI, sessions: async_sessionmaker[AsyncSession], organisation: str
-) -> dict[Role, TestUser]:
+) -> dict[Role, AppUser]:
     """One user per role in an organisation."""
     async with sessions() as session:
         return {

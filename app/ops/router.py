@@ -40,8 +40,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> Response:
     try:
         async with asyncio.timeout(3):
-            async with request.app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with request.app.state.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
     except (DBAPIError, OSError, TimeoutError) as exc:
         raise DatabaseUnavailable("the database does not answer") from exc
     return JSONResponse({"status": "ready"})

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.identity.security import issue_token
 from app.main import create_app
-from tests.databases import test_settings
+from tests.databases import settings_for
 
 UNREACHABLE = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
@@ -20,7 +20,7 @@ UNREACHABLE = {
 
 @pytest.fixture(params=sorted(UNREACHABLE))
 async def broken_client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(test_settings(UNREACHABLE[request.param]))
+    app = create_app(settings_for(UNREACHABLE[request.param]))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         client.app = app  # type: ignore[attr-defined]

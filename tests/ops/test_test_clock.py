@@ -8,9 +8,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import TestClockOffset
+from app.clock import ClockOffset
 from app.main import create_app
-from tests.databases import test_settings
+from tests.databases import settings_for
 from tests.factories import make_user
 
 
@@ -27,7 +27,7 @@ class TestTestClock:
         )
         after = datetime.fromisoformat(moved.json()["now"])
         assert timedelta(days=3) <= after - before < timedelta(days=3, minutes=1)
-        row = await db.get(TestClockOffset, 1)
+        row = await db.get(ClockOffset, 1)
         assert row is not None
         assert row.offset_days == 3
 
@@ -45,7 +45,7 @@ class TestTestClock:
             assert response.status_code == 422, value
 
     async def test_absent_unless_the_setting_is_on(self, session_database: str) -> None:
-        app = create_app(test_settings(session_database, test_clock=False))
+        app = create_app(settings_for(session_database, test_clock=False))
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/api/v1/test-clock")).status_code == 404

@@ -1,0 +1,411 @@
+"""The tamper-evident core of the audit trail: canonical form, hashing, verification, checkpoints.
+
+Pure: it imports only the standard library and `cryptography`, never SQLAlchemy, FastAPI or
+another part of `app`, so it can be tested and benchmarked without a database (DESIGN §6).
+
+Canonical form (`canonical_bytes`): UTF-8 JSON with object keys sorted, no insignificant
+whitespace (`,` and `:` only), non-ASCII characters written as themselves and control characters
+escaped as `json` does (`\\n`, `\\u001f`). Values may only be `str`, `int` (within ±(2**53 - 1)),
+`bool`, `None`, `list` and mappings with `str` keys; floats are refused, so number formatting can
+never vary. For these values the output is exactly RFC 8785 (JCS): keys are ordered by their
+UTF-16 code units as JCS requires, strings are escaped as ECMAScript's `JSON.stringify` does, and
+integers are printed as JCS prints safe integers.
+
+An event's content (`event_content`) holds the keys `action`, `actor`, `at`, `changes`, `id`,
+`position`, `referral_id`, `request_id`, `stream`, `track` and `v` (format version, 1). Its hash
+(`event_hash`) is the lowercase hex SHA-256 of `prev_hash` (ASCII hex, or empty for the first
+event of a stream) + `\\n` + the canonical bytes. The stored canonical bytes are what is hashed
+again on verification: rows are never re-serialised.
+
+Checkpoints (`checkpoint_document`, `sign_checkpoint`): `{"at", "seq", "streams": [{"stream",
+"length", "head"}] sorted by stream name, "root"}` where `root` is the RFC 6962 Merkle root over
+`stream_leaf(stream, length, head)` in that order. The Ed25519 signature covers the canonical
+bytes of every key of the document except `signature` itself, that is `at`, `seq`, `streams`,
+`root` and `public_key` (as API.md states: "over the document's canonical form without
+`signature`"), so the embedded key is bound to the document too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+GENESIS: None = None
+FORMAT_VERSION = 1
+_MAX_SAFE_INT = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger ints would round
+_TAIL = b',"v":%d}' % FORMAT_VERSION
+_SIGNATURE_KEY = "signature"
+_PUBLIC_KEY_KEY = "public_key"
+_ENTRY_KEYS = frozenset({"stream", "length", "head"})
+
+
+# --- canonical form --------------------------------------------------------------------------
+
+
+def canonical_bytes(content: Mapping[str, Any]) -> bytes:
+    """Serialise `content` deterministically (RFC 8785 for the values allowed; see module doc).
+
+    Raises TypeError for a float, a non-`str` key or any other type, ValueError for NaN,
+    infinities, integers beyond ±(2**53 - 1) and strings that are not valid Unicode.
+    """
+    if not isinstance(content, Mapping):
+        raise TypeError(f"canonical content must be a mapping, not {type(content).__name__}")
+    text = json.dumps(
+        _normalise(content), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def _normalise(value: Any) -> Any:
+    """Check a value is allowed and return it with every object's keys in JCS order."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INT:
+            raise ValueError(f"integer {value} is beyond the range RFC 8785 keeps exact")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} has no JSON form")
+        raise TypeError("floats are not allowed in canonical content")
+    if isinstance(value, Mapping):
+        return _normalise_object(value)
+    if isinstance(value, list):
+        return [_normalise(item) for item in value]
+    raise TypeError(f"{type(value).__name__} is not allowed in canonical content")
+
+
+def _normalise_object(value: Mapping[Any, Any]) -> dict[str, Any]:
+    for key in value:
+        if not isinstance(key, str):
+            raise TypeError(f"object keys must be str, not {type(key).__name__}")
+    # RFC 8785 §3.2.3 orders keys by UTF-16 code units; encoding refuses lone surrogates.
+    ordered = sorted(value, key=lambda key: key.encode("utf-16-be"))
+    return {key: _normalise(value[key]) for key in ordered}
+
+
+def event_hash(prev_hash: str | None, canonical: bytes) -> str:
+    """Lowercase hex SHA-256 over `(prev_hash or "")` in ASCII, a newline, then `canonical`."""
+    return hashlib.sha256((prev_hash or "").encode("ascii") + b"\n" + canonical).hexdigest()
+
+
+def format_at(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds and `Z`: `2025-03-01T09:30:00.000000Z`."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("audit times must be timezone-aware")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def event_content(
+    *,
+    stream: str,
+    position: int,
+    event_id: str,
+    at: str,
+    actor: Mapping[str, Any] | None,
+    action: str,
+    track: str,
+    referral_id: str | None,
+    changes: Mapping[str, Any],
+    request_id: str | None,
+) -> dict[str, Any]:
+    """The mapping an event's hash covers; `event_id` is stored under the key `id`."""
+    if position < 1:
+        raise ValueError("positions in a stream count from 1")  # DESIGN §6: 1, 2, 3 … no gap
+    return {
+        "v": FORMAT_VERSION,
+        "stream": stream,
+        "position": position,
+        "id": event_id,
+        "at": at,
+        "actor": None if actor is None else dict(actor),
+        "action": action,
+        "track": track,
+        "referral_id": referral_id,
+        "changes": dict(changes),
+        "request_id": request_id,
+    }
+
+
+def content_matches(canonical: bytes, expected: Mapping[str, Any]) -> bool:
+    """Whether the canonical object holds each of `expected`'s keys with an equal value.
+
+    Values compare by canonical form, so `True` never equals `1`. Bytes that are not a JSON
+    object never match.
+    """
+    try:
+        decoded = json.loads(canonical)
+    except ValueError:
+        return False
+    if not isinstance(decoded, dict):
+        return False
+    return all(key in decoded and _same(decoded[key], value) for key, value in expected.items())
+
+
+def _same(left: Any, right: Any) -> bool:
+    return canonical_bytes({"": left}) == canonical_bytes({"": right})
+
+
+# --- chain verification ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """What verification needs of a stored event: its place, its exact bytes, its hashes."""
+
+    seq: int
+    stream: str
+    position: int
+    canonical: bytes
+    prev_hash: str | None
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The answer of `GET /audit/verify`."""
+
+    valid: bool
+    events_checked: int
+    first_invalid_seq: int | None
+
+
+class ChainVerifier:
+    """Walks chains fed in (stream, position) order, keeping only each stream's length and head.
+
+    An event is accepted when its position follows the stream's last one (the first is 1), its
+    `prev_hash` is the previous event's hash (None first), its hash recomputes from the stored
+    canonical bytes, and those bytes name the row's own stream and position. That catches
+    modified (hash), deleted (gap, prev_hash), inserted (position, prev_hash), reordered and
+    moved (stream/position in the content) events. After a bad event the walk goes on from the
+    stored values, so only events that do not match are refused; the first one is reported.
+    Cutting the end off a stream leaves no gap: signed checkpoints catch that.
+    """
+
+    __slots__ = ("_checked", "_first_invalid", "_heads", "_token", "_token_stream")
+
+    def __init__(self) -> None:
+        self._heads: dict[str, tuple[int, str]] = {}
+        self._checked = 0
+        self._first_invalid: int | None = None
+        self._token_stream: str | None = None
+        self._token = b""
+
+    def feed(self, event: StoredEvent) -> bool:
+        """Check one event; True when it matches its chain."""
+        self._checked += 1
+        ok = self._check(event)
+        self._heads[event.stream] = (event.position, event.hash)
+        if not ok and self._first_invalid is None:
+            self._first_invalid = event.seq
+        return ok
+
+    def _check(self, event: StoredEvent) -> bool:
+        length, head = self._heads.get(event.stream, (0, GENESIS))
+        if event.position != length + 1 or event.prev_hash != head:
+            return False
+        try:
+            prefix = (head or "").encode("ascii")
+        except UnicodeEncodeError:
+            return False  # a tampered earlier hash; that event was already refused
+        if hashlib.sha256(prefix + b"\n" + event.canonical).hexdigest() != event.hash:
+            return False
+        return self._names_its_place(event)
+
+    def _names_its_place(self, event: StoredEvent) -> bool:
+        """Whether the canonical bytes carry the row's stream and position, without decoding.
+
+        Sound because the bytes are canonical: keys are sorted, so the top-level `position` is
+        followed by `referral_id`, `request_id`, `stream`, `track` and `v`, whose values are
+        scalars; and inside a JSON string every `"` is escaped, so `,"position":` and
+        `,"stream":` can only be object keys. Their last occurrences are therefore the
+        top-level ones. Content whose hash matches was written by `event_content`; bytes
+        crafted with a recomputed hash could say anything and are the checkpoints' concern.
+        """
+        canonical = event.canonical
+        if not canonical.startswith(b"{") or not canonical.endswith(_TAIL):
+            return False
+        at = canonical.rfind(b',"position":')
+        if at < 0 or not canonical.startswith(
+            b',"position":%d,"referral_id":' % event.position, at
+        ):
+            return False
+        at = canonical.rfind(b',"stream":')
+        return at >= 0 and canonical.startswith(self._stream_token(event.stream), at)
+
+    def _stream_token(self, stream: str) -> bytes:
+        # Events arrive grouped by stream, so one cached token serves a whole stream.
+        if stream != self._token_stream:
+            encoded = json.dumps(stream, ensure_ascii=False).encode("utf-8")
+            self._token = b',"stream":' + encoded + b',"track":'
+            self._token_stream = stream
+        return self._token
+
+    def result(self) -> VerifyResult:
+        """Valid when every fed event matched; counts every event fed."""
+        return VerifyResult(
+            valid=self._first_invalid is None,
+            events_checked=self._checked,
+            first_invalid_seq=self._first_invalid,
+        )
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Stream → (length, head hash) of what was fed."""
+        return dict(self._heads)
+
+
+def verify_events(events: Iterable[StoredEvent]) -> VerifyResult:
+    """Feed every event (ordered by stream, position) to a fresh `ChainVerifier`."""
+    verifier = ChainVerifier()
+    for event in events:
+        verifier.feed(event)
+    return verifier.result()
+
+
+# --- Merkle tree and checkpoints -------------------------------------------------------------
+
+
+def merkle_root(leaves: Sequence[bytes]) -> str:
+    """RFC 6962 §2.1 Merkle Tree Hash, as lowercase hex.
+
+    Built bottom-up, promoting an odd last node unchanged: the same tree as the RFC's split at
+    the largest power of two below n, with n - 1 node hashes.
+    """
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    level = [hashlib.sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    while len(level) > 1:
+        paired = [
+            hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
+            for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0].hex()
+
+
+def stream_leaf(stream: str, length: int, head: str) -> bytes:
+    """A checkpoint's Merkle leaf for one stream."""
+    return canonical_bytes({"stream": stream, "length": length, "head": head})
+
+
+def checkpoint_document(
+    *, at: str, seq: int, streams: Sequence[tuple[str, int, str]]
+) -> dict[str, Any]:
+    """The unsigned checkpoint over every stream's (name, length, head); names must be unique."""
+    ordered = sorted(streams, key=lambda entry: entry[0])
+    names = [name for name, _, _ in ordered]
+    if len(set(names)) != len(names):
+        raise ValueError("a checkpoint lists each stream once")
+    return {
+        "at": at,
+        "seq": seq,
+        "streams": [{"stream": s, "length": n, "head": h} for s, n, h in ordered],
+        "root": merkle_root([stream_leaf(s, n, h) for s, n, h in ordered]),
+    }
+
+
+def sign_checkpoint(document: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The document with `public_key` and an Ed25519 `signature` over all but `signature`."""
+    public = private_key.public_key().public_bytes_raw()
+    signed = {k: v for k, v in document.items() if k not in (_SIGNATURE_KEY, _PUBLIC_KEY_KEY)}
+    signed[_PUBLIC_KEY_KEY] = base64.b64encode(public).decode("ascii")
+    signature = private_key.sign(canonical_bytes(signed))
+    return {**signed, _SIGNATURE_KEY: base64.b64encode(signature).decode("ascii")}
+
+
+def verify_checkpoint_signature(
+    document: Mapping[str, Any], *, expected_public_key: str | None = None
+) -> bool:
+    """Whether `root` recomputes from `streams` and the signature holds for the embedded key.
+
+    With `expected_public_key` (base64), the embedded key must also be that key.
+    """
+    try:
+        public = base64.b64decode(document[_PUBLIC_KEY_KEY], validate=True)
+        if expected_public_key is not None and public != base64.b64decode(
+            expected_public_key, validate=True
+        ):
+            return False
+        if not _root_matches(document):
+            return False
+        signature = base64.b64decode(document[_SIGNATURE_KEY], validate=True)
+        signed = {k: v for k, v in document.items() if k != _SIGNATURE_KEY}
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, canonical_bytes(signed))
+    except (KeyError, TypeError, ValueError, binascii.Error, InvalidSignature):
+        return False
+    return True
+
+
+def _root_matches(document: Mapping[str, Any]) -> bool:
+    streams = document["streams"]
+    if not isinstance(streams, list):
+        return False
+    entries = [(e["stream"], e["length"], e["head"]) for e in streams if set(e) == _ENTRY_KEYS]
+    names = [name for name, _, _ in entries]
+    if len(entries) != len(streams) or names != sorted(set(names)):
+        return False  # each entry exactly once, in stream order
+    leaves = [stream_leaf(name, length, head) for name, length, head in entries]
+    return bool(merkle_root(leaves) == document["root"])
+
+
+def checkpoint_covered(
+    checkpoint: Mapping[str, Any],
+    heads: Mapping[str, tuple[int, str]],
+    hash_at: Callable[[str, int], str | None],
+) -> list[str]:
+    """Problems showing the current chains no longer extend the checkpoint (empty when fine).
+
+    `heads` is stream → (length, head hash) of the current data (`ChainVerifier.heads()`);
+    `hash_at(stream, position)` returns the stored hash there, or None. Call it on a checkpoint
+    whose signature was verified.
+    """
+    problems: list[str] = []
+    for entry in checkpoint["streams"]:
+        problem = _entry_problem(entry["stream"], entry["length"], entry["head"], heads, hash_at)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _entry_problem(
+    stream: str,
+    length: int,
+    head: str,
+    heads: Mapping[str, tuple[int, str]],
+    hash_at: Callable[[str, int], str | None],
+) -> str | None:
+    if stream not in heads:
+        return f"stream {stream} removed: the checkpoint has {length} events"
+    current_length, current_head = heads[stream]
+    if current_length < length:
+        return f"stream {stream} cut short: {current_length} events, the checkpoint has {length}"
+    stored = current_head if current_length == length else hash_at(stream, length)
+    if stored != head:
+        return f"stream {stream} rewritten: event {length} has hash {stored}, checkpoint {head}"
+    return None
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def load_private_key(seed_b64: str) -> Ed25519PrivateKey:
+    """The Ed25519 key from the base64 of its 32-byte seed; `cryptography` raises ValueError."""
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed_b64, validate=True))
+
+
+def generate_seed_b64() -> str:
+    """A fresh random Ed25519 seed, base64, for `NRM_` settings."""
+    return base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode("ascii")

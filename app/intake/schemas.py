@@ -1,0 +1,113 @@
+"""The first responder's forms: a referral (with its optional immigration part) and an
+anonymous duty-to-notify report (API.md "Referrals", "Duty to notify").
+
+This is the one schema module that declares both sides of a referral; the intake service
+splits them. Unknown fields are refused (422), so a client can never set server-owned fields
+(status, version, routing, decisions) or slip identifying data into a duty-to-notify report.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, TypeVar
+
+from pydantic import Field, field_validator
+
+from app.immigration.models import ImmigrationStatus
+from app.referrals.vocabulary import (
+    ExploitationLocation,
+    ExploitationType,
+    Gender,
+    Indicator,
+    Language,
+    nationality_codes,
+)
+from app.schemas import LongText, RequestModel, ShortText, StrictBool, StrictInt
+
+OnsCode = Annotated[str, Field(pattern=r"^W06\d{6}$")]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+HomeOfficeReference = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/\-. ]*$")
+]
+
+
+def _nationality(value: str | None) -> str | None:
+    if value is not None and value not in nationality_codes():
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+T = TypeVar("T")
+
+
+def _distinct(values: list[T]) -> list[T]:
+    if len(set(values)) != len(values):
+        raise ValueError("values must not repeat")
+    return values
+
+
+class PotentialVictim(RequestModel):
+    given_name: ShortText | None = None
+    family_name: ShortText | None = None
+    other_names: Annotated[list[ShortText], Field(max_length=20)] = []
+    date_of_birth: date | None = None
+    estimated_age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    gender: Gender
+    nationality: str | None = None
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
+    interpreter_needed: StrictBool = False
+    correspondence_language: Language = Language.ENGLISH
+
+    _check_nationality = field_validator("nationality")(_nationality)
+
+
+class Consent(RequestModel):
+    given: StrictBool
+    recorded_on: date
+
+
+class Exploitation(RequestModel):
+    types: Annotated[list[ExploitationType], Field(min_length=1, max_length=len(ExploitationType))]
+    location: ExploitationLocation
+    local_authority: OnsCode
+    began_on: date | None = None
+    ongoing: StrictBool | None = None
+    exploited_as_child: StrictBool | None = None
+
+    _distinct_types = field_validator("types")(_distinct)
+
+
+class ImmigrationPart(RequestModel):
+    """Goes to the immigration compartment at intake; never part of the referral."""
+
+    status: ImmigrationStatus
+    home_office_reference: HomeOfficeReference | None = None
+
+
+class ReferralCreate(RequestModel):
+    potential_victim: PotentialVictim
+    consent: Consent | None = None
+    exploitation: Exploitation
+    indicators: Annotated[list[Indicator], Field(max_length=len(Indicator))] = []
+    account: LongText
+    immigration: ImmigrationPart | None = None
+
+    _distinct_indicators = field_validator("indicators")(_distinct)
+
+
+class DutyToNotifyExploitation(RequestModel):
+    types: Annotated[list[ExploitationType], Field(min_length=1, max_length=len(ExploitationType))]
+    location: ExploitationLocation
+    local_authority: OnsCode
+
+    _distinct_types = field_validator("types")(_distinct)
+
+
+class DutyToNotifyCreate(RequestModel):
+    """An anonymous report: gender, nationality and exploitation only (MSA 2015 s52)."""
+
+    gender: Gender
+    nationality: str | None = None
+    exploitation: DutyToNotifyExploitation
+
+    _check_nationality = field_validator("nationality")(_nationality)

@@ -1,0 +1,195 @@
+"""Intake: the one piece of code that receives a first responder's form and splits it, in one
+transaction, between the referral (victim side) and the immigration compartment (DESIGN §5).
+
+It is the only module that knows both sides. It validates what depends on the clock or the
+database (dates not in the future, a possible age, a Welsh local authority), decides child or
+adult, applies the consent rule, routes, sets the reasonable-grounds deadline, and writes one
+`referral.submitted` event (victim track) plus, when immigration facts came with the form, the
+compartment's own `immigration.recorded` event (immigration track).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.models import Track
+from app.errors import FieldError, ValidationFailed
+from app.identity.deps import Principal
+from app.identity.models import LocalAuthority
+from app.immigration import service as immigration
+from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.referrals.deadlines import add_working_days, wales_date
+from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
+from app.referrals.queries import full_load
+from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, next_reference
+from app.referrals.routing import deciding_unit
+from app.referrals.workflow import Status
+from app.settings import Settings
+
+ADULT_AGE = 18
+MAX_AGE_YEARS = 120
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    """Whole years of age on a day."""
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - int(before_birthday)
+
+
+def is_child(date_of_birth: date | None, estimated_age: int | None, today: date) -> bool:
+    """DESIGN §4: the date of birth wins, else the estimate; an unknown age is a child."""
+    if date_of_birth is not None:
+        return age_on(date_of_birth, today) < ADULT_AGE
+    if estimated_age is not None:
+        return estimated_age < ADULT_AGE
+    return True
+
+
+def _not_future(errors: list[FieldError], field: str, value: date | None, today: date) -> None:
+    if value is not None and value > today:
+        errors.append(FieldError(field, "must not be in the future"))
+
+
+def check_dates(body: ReferralCreate, today: date) -> None:
+    """Dates in the form are not in the future, and a date of birth gives a possible age."""
+    errors: list[FieldError] = []
+    victim = body.potential_victim
+    _not_future(errors, "potential_victim.date_of_birth", victim.date_of_birth, today)
+    if victim.date_of_birth and age_on(victim.date_of_birth, today) > MAX_AGE_YEARS:
+        errors.append(FieldError("potential_victim.date_of_birth", "not a possible age"))
+    _not_future(errors, "exploitation.began_on", body.exploitation.began_on, today)
+    if body.consent is not None:
+        _not_future(errors, "consent.recorded_on", body.consent.recorded_on, today)
+    if errors:
+        raise ValidationFailed("the referral has invalid dates", errors=errors)
+
+
+async def check_local_authority(session: AsyncSession, code: str, field: str) -> None:
+    if await session.get(LocalAuthority, code) is None:
+        raise ValidationFailed(
+            "unknown local authority",
+            errors=[FieldError(field, "not the ONS code of a Welsh local authority")],
+        )
+
+
+def check_consent(body: ReferralCreate, child: bool) -> None:
+    """An adult must consent; without consent, file a duty-to-notify report instead."""
+    if child or (body.consent is not None and body.consent.given):
+        return
+    raise ValidationFailed(
+        "an adult must consent to a referral; without consent, file an anonymous report at "
+        "POST /api/v1/duty-to-notify",
+        errors=[FieldError("consent", "an adult's consent is required")],
+    )
+
+
+async def file_referral(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Principal,
+    body: ReferralCreate,
+    *,
+    now: datetime,
+) -> Referral:
+    """Validate, split and store a referral; returns it (not yet presented)."""
+    today = wales_date(now)
+    check_dates(body, today)
+    await check_local_authority(
+        session, body.exploitation.local_authority, "exploitation.local_authority"
+    )
+    victim = body.potential_victim
+    child = is_child(victim.date_of_birth, victim.estimated_age, today)
+    check_consent(body, child)
+    unit = await deciding_unit(
+        session, is_child=child, local_authority=body.exploitation.local_authority
+    )
+    referral = _new_referral(body, actor, child=child, unit_id=unit.id, now=now, today=today)
+    referral.reference = await next_reference(session, REFERRAL_SERIES, today.year)
+    referral.rg_due = add_working_days(today, settings.rg_due_working_days)
+    session.add(referral)
+    await session.flush()
+    await audit.record(
+        session, actor.audit_ref(), action="referral.submitted", track=Track.VICTIM, now=now,
+        referral_id=referral.id,
+        changes={
+            "status": {"after": referral.status},
+            "routed_to": {"after": unit.code},
+            "is_child": {"after": child},
+            "rg_due": {"after": referral.rg_due.isoformat()},
+            "personal_data": {"after": ["potential_victim", "account", "exploitation"]},
+        },
+    )
+    if body.immigration is not None:
+        # DESIGN §5: the immigration part goes to the compartment, never onto the referral.
+        await immigration.record_at_intake(
+            session, actor.audit_ref(), referral_id=referral.id, status=body.immigration.status,
+            home_office_reference=body.immigration.home_office_reference, now=now,
+        )
+    return referral
+
+
+def _new_referral(
+    body: ReferralCreate, actor: Principal, *, child: bool, unit_id: uuid.UUID, now: datetime,
+    today: date,
+) -> Referral:
+    victim, exploitation, consent = body.potential_victim, body.exploitation, body.consent
+    return Referral(
+        status=Status.AWAITING_RG.value, created_at=now, created_on=today, is_child=child,
+        referring_organisation_id=actor.organisation_id, submitted_by_id=actor.id,
+        routed_to_id=unit_id, given_name=victim.given_name, family_name=victim.family_name,
+        other_names=list(victim.other_names), date_of_birth=victim.date_of_birth,
+        estimated_age=victim.estimated_age, gender=victim.gender.value,
+        nationality=victim.nationality, languages=list(victim.languages),
+        interpreter_needed=victim.interpreter_needed,
+        correspondence_language=victim.correspondence_language.value,
+        consent_given=None if child or consent is None else consent.given,
+        consent_recorded_on=None if child or consent is None else consent.recorded_on,
+        exploitation_location=exploitation.location.value,
+        local_authority=exploitation.local_authority,
+        exploitation_began_on=exploitation.began_on, exploitation_ongoing=exploitation.ongoing,
+        exploited_as_child=exploitation.exploited_as_child,
+        indicators=[i.value for i in body.indicators], account=body.account,
+        exploitation_types=[ReferralExploitationType(type=t.value) for t in exploitation.types],
+    )
+
+
+async def file_duty_to_notify(
+    session: AsyncSession, actor: Principal, body: DutyToNotifyCreate, *, now: datetime
+) -> DutyToNotify:
+    """An anonymous report: counted in statistics only, holding nothing identifying."""
+    today = wales_date(now)
+    await check_local_authority(
+        session, body.exploitation.local_authority, "exploitation.local_authority"
+    )
+    report = DutyToNotify(
+        reference=await next_reference(session, DUTY_TO_NOTIFY_SERIES, today.year),
+        created_at=now, created_on=today, organisation_id=actor.organisation_id,
+        submitted_by_id=actor.id, gender=body.gender.value, nationality=body.nationality,
+        exploitation_types=[t.value for t in body.exploitation.types],
+        exploitation_location=body.exploitation.location.value,
+        local_authority=body.exploitation.local_authority,
+    )
+    session.add(report)
+    await session.flush()
+    await audit.record(
+        session, actor.audit_ref(), action="duty_to_notify.submitted", track=Track.VICTIM,
+        now=now, changes={"reference": {"after": report.reference}},
+    )
+    return report
+
+
+async def load_full(session: AsyncSession, referral_id: uuid.UUID) -> Referral:
+    """A just-filed referral with everything its representation shows."""
+    referral = await session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .options(*full_load())
+        .execution_options(populate_existing=True)
+    )
+    assert referral is not None
+    return referral

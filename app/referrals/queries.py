@@ -1,0 +1,205 @@
+"""Reading referrals, always through the visibility filter: the one place that says who may
+see which referral (API.md "Referrals"), so a list and a fetch can never disagree.
+
+"Not yours" and "does not exist" are the same 404. Nothing here changes anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from app.errors import FieldError, NotFound, ValidationFailed
+from app.identity.deps import Principal
+from app.identity.roles import Role
+from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
+from app.referrals.workflow import Status
+
+# Who sees a referral: its referrer's first responders, its routed unit's deciders and panel,
+# every auditor. Immigration officers and admins see none through these queries.
+_ROUTED_UNIT_ROLES = frozenset({Role.DECISION_MAKER, Role.PANEL_MEMBER})
+
+
+def visibility(principal: Principal) -> ColumnElement[bool]:
+    """The WHERE clause of what this user may read."""
+    roles = principal.acting_roles
+    if Role.AUDITOR in roles:
+        return Referral.id.is_not(None)
+    clauses: list[ColumnElement[bool]] = []
+    if Role.FIRST_RESPONDER in roles:
+        clauses.append(Referral.referring_organisation_id == principal.organisation_id)
+    if roles & _ROUTED_UNIT_ROLES:
+        clauses.append(Referral.routed_to_id == principal.organisation_id)
+    return or_(*clauses) if clauses else false()
+
+
+def visible_referrals(principal: Principal) -> Select[Referral]:
+    """`SELECT referrals` restricted to what the user may see."""
+    return select(Referral).where(visibility(principal))
+
+
+def full_load() -> Sequence[LoaderOption]:
+    """Everything the representation shows, loaded eagerly (relationships are lazy="raise")."""
+    return (
+        selectinload(Referral.referring_organisation),
+        selectinload(Referral.routed_to),
+        selectinload(Referral.submitted_by),
+        selectinload(Referral.assigned_to),
+        selectinload(Referral.exploitation_types),
+        selectinload(Referral.decisions).options(
+            selectinload(Decision.decided_by),
+            selectinload(Decision.review_by),
+            selectinload(Decision.unit),
+        ),
+        selectinload(Referral.reconsideration_requests).options(
+            selectinload(ReconsiderationRequest.requested_by),
+            selectinload(ReconsiderationRequest.decided_by),
+        ),
+        selectinload(Referral.notes).selectinload(Note.by),
+    )
+
+
+async def get_visible(
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    *,
+    options: Sequence[LoaderOption] | None = None,
+) -> Referral:
+    """The referral if this user may see it, fully loaded; 404 otherwise."""
+    query = visible_referrals(principal).where(Referral.id == referral_id)
+    referral = await session.scalar(query.options(*(full_load() if options is None else options)))
+    if referral is None:
+        raise NotFound("no such referral")
+    return referral
+
+
+async def get_any(
+    session: AsyncSession, referral_id: uuid.UUID, *, options: Sequence[LoaderOption] = ()
+) -> Referral:
+    """A referral by id with no visibility filter: only for the outcome endpoint's immigration
+    officers (who may read any referral's outcome) and internal code. 404 when missing."""
+    referral = await session.scalar(
+        select(Referral).where(Referral.id == referral_id).options(*options)
+    )
+    if referral is None:
+        raise NotFound("no such referral")
+    return referral
+
+
+def summary_load() -> Sequence[LoaderOption]:
+    """What a list item shows: the routed unit, and what `next_action` reads (no N+1)."""
+    return (
+        selectinload(Referral.routed_to),
+        selectinload(Referral.decisions),
+        selectinload(Referral.reconsideration_requests),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    """The filters of GET /referrals; dates are inclusive Welsh calendar dates."""
+
+    status: Status | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValidationFailed(
+                "the period ends before it starts",
+                errors=[FieldError("created_to", "must not be before created_from")],
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Where a page starts: after this (created_at, id), newest first."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    def cursor_values(self) -> dict[str, str]:
+        return {"created_at": self.created_at.isoformat(), "id": str(self.id)}
+
+    @classmethod
+    def from_cursor(cls, values: dict[str, Any]) -> Keyset:
+        """The keyset inside a decoded cursor; anything else is 422 on `cursor`."""
+        try:
+            at = datetime.fromisoformat(str(values["created_at"]))
+            key = uuid.UUID(str(values["id"]))
+        except (KeyError, ValueError) as exc:
+            raise ValidationFailed(
+                "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
+            ) from exc
+        if at.tzinfo is None:
+            raise ValidationFailed(
+                "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
+            )
+        return cls(at, key)
+
+
+def _filtered(principal: Principal, filters: ListFilters) -> Select[Referral]:
+    query = visible_referrals(principal)
+    if filters.status is not None:
+        query = query.where(Referral.status == filters.status.value)
+    if filters.created_from is not None:
+        query = query.where(Referral.created_on >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Referral.created_on <= filters.created_to)
+    return query
+
+
+async def list_page(
+    session: AsyncSession,
+    principal: Principal,
+    filters: ListFilters,
+    *,
+    after: Keyset | None,
+    limit: int,
+) -> tuple[list[Referral], Keyset | None]:
+    """One page of the referrals this user may see, newest first, and the next page's keyset.
+
+    Keyset pagination on (created_at, id), both descending: a page never repeats or skips a
+    referral that was there when the first page was read, whatever is filed meanwhile.
+    """
+    query = _filtered(principal, filters)
+    if after is not None:
+        query = query.where(
+            or_(
+                Referral.created_at < after.created_at,
+                and_(Referral.created_at == after.created_at, Referral.id < after.id),
+            )
+        )
+    query = query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query.options(*summary_load()))).all())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], Keyset(last.created_at, last.id)
+
+
+async def get_outcome_of(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
+) -> Referral:
+    """The referral whose outcome this user asks for (API.md: the referrer's first responders,
+    and immigration officers for any referral); 404 when not visible or missing.
+
+    Only the decisions and reconsideration requests are loaded: the outcome shows nothing else.
+    """
+    options = (
+        selectinload(Referral.decisions),
+        selectinload(Referral.reconsideration_requests),
+    )
+    if Role.IMMIGRATION_OFFICER in principal.acting_roles:
+        # DESIGN §5: the immigration liaison may read any referral's outcome, nothing else of it.
+        return await get_any(session, referral_id, options=options)
+    return await get_visible(session, principal, referral_id, options=options)
