@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
 from app.referrals.workflow import (
+    STATE_BEFORE_NEGATIVE,
     DecisionStatus,
     Facts,
     Outcome,
@@ -14,12 +15,6 @@ from app.referrals.workflow import (
     Stage,
     Status,
 )
-
-# The state a referral returns to when a negative decision is reconsidered (DESIGN §4).
-_BEFORE_NEGATIVE = {
-    Status.RG_NEGATIVE: Status.AWAITING_RG,
-    Status.CG_NEGATIVE: Status.RECOVERY_PERIOD,
-}
 
 
 def pending_proposal(referral: Referral) -> Decision | None:
@@ -70,5 +65,5 @@ def facts_of(referral: Referral) -> Facts:
         status_before_suspension=(
             Status(referral.status_before_suspension) if referral.status_before_suspension else None
         ),
-        status_before_negative=_BEFORE_NEGATIVE.get(status),
+        status_before_negative=STATE_BEFORE_NEGATIVE.get(status),
     )
