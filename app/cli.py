@@ -39,7 +39,7 @@ def alembic_config(url: str) -> Config:
 
 def db_upgrade(settings: Settings) -> int:
     """Apply every migration, then load the reference data; returns the rows changed."""
-    command.upgrade(alembic_config(settings.database_url), "heads")
+    command.upgrade(alembic_config(settings.database_url), "head")
     return asyncio.run(_load_reference(settings))
 
 

@@ -45,8 +45,9 @@ async def _writer(engine: AsyncEngine, table: str, ids: list[uuid.UUID]) -> None
 async def _reader(engine: AsyncEngine, table: str, ids: list[uuid.UUID]) -> None:
     for i in range(READS_PER_TASK):
         async with engine.connect() as conn:
-            await conn.execute(text(f"SELECT * FROM {table} WHERE id = :id"),
-                               {"id": ids[i % len(ids)]})
+            await conn.execute(
+                text(f"SELECT * FROM {table} WHERE id = :id"), {"id": ids[i % len(ids)]}
+            )
 
 
 async def measure(url: str) -> tuple[float, float]:

@@ -1,8 +1,10 @@
-"""The audit tables: events (append-only, chained per stream) and the head of each stream.
+"""The audit tables: events (append-only, chained per stream), stream heads and checkpoints.
 
 The database refuses UPDATE and DELETE on `audit_events` (triggers created by a migration);
 no code path edits an event. `audit_streams` holds each stream's length and head hash: the row
 a writer locks to append, one per stream, so unrelated referrals never wait on each other.
+`audit_checkpoints` keeps every signed checkpoint document exactly as it was signed. Business
+rules live in `service.py`, `checkpoints.py` and `verify.py`, never here.
 """
 
 from __future__ import annotations
@@ -78,10 +80,28 @@ class AuditEvent(Base):
 
 
 class AuditStream(Base):
-    """A stream's length and head hash; its row is the per-stream append lock."""
+    """A stream's length and head hash; its row is the per-stream append lock.
+
+    `prev_head` is the head before the newest append, i.e. the newest event's `prev_hash`: the
+    one-statement append reads it back from the upsert (`service._append_postgresql`).
+    """
 
     __tablename__ = "audit_streams"
 
     stream: Mapped[str] = mapped_column(String(100), primary_key=True)
     length: Mapped[int] = mapped_column(BigInteger, default=0)
     head: Mapped[str | None] = mapped_column(String(64))
+    prev_head: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint (API.md): `document` is its canonical JSON, signature included."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seq: Mapped[int] = mapped_column(BigInteger)  # the newest event covered
+    streams: Mapped[int] = mapped_column(BigInteger)  # how many streams it lists
+    root: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)

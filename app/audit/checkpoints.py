@@ -1,0 +1,157 @@
+"""Signed checkpoints of the audit trail: made in batches off the write path, kept, served.
+
+A checkpoint (API.md) lists every stream's length and head hash up to a seq, under an RFC 6962
+Merkle root, signed with the Ed25519 seed in `NRM_AUDIT_SIGNING_KEY` (`chain` builds and signs
+the document). It is made by `nrm audit checkpoint` (run it from cron; docs/audit.md), never
+by a request: appends never wait for one. Each batch extends the previous checkpoint with the
+events after its seq, checking that they extend each stream's chain, and refuses to sign
+otherwise. Batches run one at a time across hosts (a PostgreSQL advisory lock; SQLite's
+IMMEDIATE transactions serialise them anyway). This module never writes an event and never
+edits or deletes a checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit import chain, queries
+from app.audit.models import AuditCheckpoint, AuditEvent
+from app.db import transaction
+from app.settings import Settings
+
+BATCH = 5000
+# The advisory lock that names "the checkpoint batch" on PostgreSQL ("nrm_audi" as a bigint).
+BATCH_LOCK_KEY = 0x6E726D5F61756469
+
+Heads = dict[str, tuple[int, str]]
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be made: no usable signing key, or events that break their chain."""
+
+
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    """The checkpoint signing key from the settings; never derived or made up when missing."""
+    if not settings.audit_signing_key:
+        raise CheckpointError(
+            "NRM_AUDIT_SIGNING_KEY is not set: make one with `nrm audit keygen` and set it"
+        )
+    try:
+        return chain.load_private_key(settings.audit_signing_key)
+    except (ValueError, binascii.Error) as exc:
+        raise CheckpointError(
+            "NRM_AUDIT_SIGNING_KEY is not the base64 of a 32-byte Ed25519 seed"
+        ) from exc
+
+
+def public_key(settings: Settings) -> str | None:
+    """The base64 public key checkpoints are signed with, or None when no key is set."""
+    if not settings.audit_signing_key:
+        return None
+    raw = signing_key(settings).public_key().public_bytes_raw()
+    return base64.b64encode(raw).decode("ascii")
+
+
+async def make_checkpoint(
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    now: datetime,
+    force: bool = True,
+) -> dict[str, Any] | None:
+    """Make, store and return a signed checkpoint up to the current horizon.
+
+    Without `force`, returns None when no event was appended since the latest checkpoint.
+    Raises CheckpointError without a key or when new events do not extend their chains.
+    """
+    key = signing_key(settings)
+    # The horizon in a transaction of its own: its SHARE lock holds appends back only for
+    # the instant it takes to read max(seq), not for the whole batch.
+    async with transaction(factory) as session:
+        upto = await queries.horizon(session)
+    async with transaction(factory) as session:
+        await _one_batch_at_a_time(session)
+        return await _make(session, key, upto=upto, now=now, force=force)
+
+
+async def latest(session: AsyncSession) -> dict[str, Any] | None:
+    """The newest stored checkpoint document, or None before the first."""
+    document = await session.scalar(
+        select(AuditCheckpoint.document).order_by(AuditCheckpoint.id.desc()).limit(1)
+    )
+    return None if document is None else dict(json.loads(document))
+
+
+async def _one_batch_at_a_time(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(BATCH_LOCK_KEY)))
+
+
+async def _make(
+    session: AsyncSession, key: Ed25519PrivateKey, *, upto: int, now: datetime, force: bool
+) -> dict[str, Any] | None:
+    previous = await latest(session)
+    # A stored checkpoint whose signature fails is not built upon: start again from nothing.
+    base = previous if previous and chain.verify_checkpoint_signature(previous) else None
+    start = int(base["seq"]) if base else 0
+    if base is not None and start >= upto and not force:
+        return None
+    upto = max(upto, start)  # another host's batch may have gone further meanwhile
+    heads: Heads = {e["stream"]: (e["length"], e["head"]) for e in base["streams"]} if base else {}
+    await _extend(session, heads, after=start, upto=upto)
+    document = chain.checkpoint_document(
+        at=chain.format_at(now),
+        seq=upto,
+        streams=[(stream, length, head) for stream, (length, head) in heads.items()],
+    )
+    signed = chain.sign_checkpoint(document, key)
+    session.add(
+        AuditCheckpoint(
+            at=now,
+            seq=upto,
+            streams=len(heads),
+            root=signed["root"],
+            document=chain.canonical_bytes(signed).decode("utf-8"),
+        )
+    )
+    await session.flush()
+    return signed
+
+
+async def _extend(session: AsyncSession, heads: Heads, *, after: int, upto: int) -> None:
+    """Move each stream's head over the events in (after, upto], checking each extends it."""
+    query = (
+        select(
+            AuditEvent.seq,
+            AuditEvent.stream,
+            AuditEvent.position,
+            AuditEvent.canonical,
+            AuditEvent.prev_hash,
+            AuditEvent.hash,
+        )
+        .where(AuditEvent.seq > after, AuditEvent.seq <= upto)
+        .order_by(AuditEvent.stream, AuditEvent.position)
+        .execution_options(yield_per=BATCH)
+    )
+    result = await session.stream(query)
+    async for rows in result.partitions():
+        for seq, stream, position, canonical, prev_hash, digest in rows:
+            length, head = heads.get(stream, (0, None))
+            # DESIGN §6: never sign over a chain that does not verify.
+            if (
+                position != length + 1
+                or prev_hash != head
+                or chain.event_hash(head, canonical.encode()) != digest
+            ):
+                raise CheckpointError(
+                    f"event seq {seq} does not extend stream {stream}: run `nrm audit verify`"
+                )
+            heads[stream] = (position, digest)

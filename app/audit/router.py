@@ -1,0 +1,90 @@
+"""Routes of the audit trail, for auditors only: events, verification, the latest checkpoint.
+
+Parses, calls one query, presents. Nothing here writes an event or commits; the rules are in
+`queries`, `verify` and `checkpoints`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import AwareDatetime
+
+from app.audit import checkpoints, queries
+from app.audit.models import Track
+from app.audit.schemas import AuditEventRead, CheckpointRead, VerifyRead
+from app.audit.verify import verify_trail
+from app.errors import FieldError, NotFound, ValidationFailed
+from app.http import DbSession, PageParams, Paging, encode_cursor
+from app.identity.deps import Principal, Requires
+from app.identity.permissions import Permission
+from app.routing import api_router
+from app.schemas import Page
+
+router = api_router(tags=["audit"])
+
+Auditor = Annotated[Principal, Requires(Permission.READ_AUDIT)]
+
+
+def event_filters(
+    referral_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    organisation: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    track: Track | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> queries.EventFilters:
+    """The filters of API.md; `since` is inclusive, `until` exclusive, both with a zone."""
+    if since is not None and until is not None and until < since:
+        raise ValidationFailed(
+            "until is before since", errors=[FieldError("until", "must not be before since")]
+        )
+    return queries.EventFilters(referral_id, actor_id, organisation, action, track, since, until)
+
+
+Filters = Annotated[queries.EventFilters, Depends(event_filters)]
+
+
+def after_seq(paging: PageParams) -> int:
+    """The seq a cursor continues after (0 on the first page); 422 for a cursor not ours."""
+    after = paging.after()
+    if after is None:
+        return 0
+    seq = after.get("seq")
+    if type(seq) is not int or seq < 0:
+        raise ValidationFailed(
+            "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
+        )
+    return seq
+
+
+@router.get("/audit/events", response_model=Page[AuditEventRead])
+async def list_events(
+    _auditor: Auditor, session: DbSession, filters: Filters, paging: Paging
+) -> Page[AuditEventRead]:
+    """Events oldest first; never skips one that commits after a later one was served."""
+    events, last = await queries.events_page(
+        session, filters, after=after_seq(paging), limit=paging.limit
+    )
+    cursor = encode_cursor({"seq": last}) if last is not None else None
+    return Page[AuditEventRead](items=[AuditEventRead.of(e) for e in events], next_cursor=cursor)
+
+
+@router.get("/audit/verify", response_model=VerifyRead)
+async def verify(_auditor: Auditor, session: DbSession) -> VerifyRead:
+    """Walk every chain and check the latest checkpoint is still covered."""
+    latest = await checkpoints.latest(session)
+    report = await verify_trail(session, checkpoints=[latest] if latest else [])
+    return VerifyRead.of(report)
+
+
+@router.get("/audit/checkpoints/latest", response_model=CheckpointRead)
+async def latest_checkpoint(_auditor: Auditor, session: DbSession) -> CheckpointRead:
+    """The newest signed checkpoint, exactly as signed; 404 before the first."""
+    document = await checkpoints.latest(session)
+    if document is None:
+        raise NotFound("no audit checkpoint has been made yet")
+    return CheckpointRead.model_validate(document)

@@ -1,0 +1,334 @@
+"""`GET /audit/events` and the other audit endpoints: auditors only, every filter, paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.models import AuditEvent, Track
+from app.http import encode_cursor
+from app.identity.roles import Role
+from tests.factories import AppUser, make_user
+
+EVENTS = "/api/v1/audit/events"
+AUDIT_PATHS = [EVENTS, "/api/v1/audit/verify", "/api/v1/audit/checkpoints/latest"]
+ITEM_KEYS = {
+    "seq",
+    "id",
+    "at",
+    "actor",
+    "action",
+    "track",
+    "referral_id",
+    "stream",
+    "position",
+    "changes",
+    "request_id",
+    "hash",
+    "prev_hash",
+}
+# Later than anything else in the test database, so time filters select only these events.
+T1 = datetime(2031, 3, 1, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Arranged:
+    """Three events with known actors, organisations, referrals, actions, tracks and times."""
+
+    tag: str
+    actor_a: uuid.UUID
+    actor_b: uuid.UUID
+    org_x: str
+    org_y: str
+    referral_1: uuid.UUID
+    referral_2: uuid.UUID
+    events: list[AuditEvent]
+
+    @property
+    def seqs(self) -> list[int]:
+        return [e.seq for e in self.events]
+
+
+@pytest.fixture
+async def arranged(db: AsyncSession) -> Arranged:
+    tag = f"t{uuid.uuid4().hex[:10]}"
+    actor_a, actor_b = uuid.uuid4(), uuid.uuid4()
+    org_x, org_y = f"{tag}-x", f"{tag}-y"
+    referral_1, referral_2 = uuid.uuid4(), uuid.uuid4()
+    a = audit.ActorRef(actor_a, org_x, ("first_responder",))
+    b = audit.ActorRef(actor_b, org_y, ("immigration_officer",))
+    plan: list[tuple[audit.ActorRef, uuid.UUID | None, str, Track]] = [
+        (a, referral_1, f"{tag}.one", Track.VICTIM),
+        (b, referral_2, f"{tag}.two", Track.IMMIGRATION),
+        (a, None, f"{tag}.one", Track.ACCESS),
+    ]
+    events = [
+        await audit.record(
+            db,
+            actor,
+            action=action,
+            track=track,
+            now=T1 + timedelta(hours=i),
+            referral_id=referral,
+            changes={"field": {"after": i}},
+        )
+        for i, (actor, referral, action, track) in enumerate(plan)
+    ]
+    return Arranged(tag, actor_a, actor_b, org_x, org_y, referral_1, referral_2, events)
+
+
+@pytest.fixture
+async def auditor(app: FastAPI, db: AsyncSession) -> AppUser:
+    return await make_user(app, db, Role.AUDITOR)
+
+
+async def _page(
+    client: httpx.AsyncClient, user: AppUser, **params: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    response = await client.get(EVENTS, params=params, headers=user.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"items", "next_cursor"}
+    return body["items"], body["next_cursor"]
+
+
+async def _seqs(client: httpx.AsyncClient, user: AppUser, **params: Any) -> list[int]:
+    items, cursor = await _page(client, user, limit=200, **params)
+    assert cursor is None
+    return [item["seq"] for item in items]
+
+
+class TestAccess:
+    @pytest.mark.parametrize("role", [r for r in Role if r is not Role.AUDITOR])
+    @pytest.mark.parametrize("path", AUDIT_PATHS)
+    async def test_refuses_every_other_role_with_403(
+        self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient, role: Role, path: str
+    ) -> None:
+        user = await make_user(app, db, role)
+        response = await client.get(path, headers=user.headers)
+        assert response.status_code == 403
+        assert response.json()["type"] == "/problems/forbidden"
+
+    @pytest.mark.parametrize("path", AUDIT_PATHS)
+    async def test_refuses_a_caller_without_a_token_with_401(
+        self, client: httpx.AsyncClient, path: str
+    ) -> None:
+        response = await client.get(path)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+    async def test_answers_403_before_judging_the_query(
+        self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        user = await make_user(app, db, Role.DECISION_MAKER)
+        response = await client.get(EVENTS, params={"limit": 0}, headers=user.headers)
+        assert response.status_code == 403
+
+
+class TestListEvents:
+    async def test_items_carry_exactly_the_fields_api_md_lists(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        items, _ = await _page(client, auditor, referral_id=str(arranged.referral_2))
+        assert len(items) == 1
+        item = items[0]
+        event = arranged.events[1]
+        assert set(item) == ITEM_KEYS
+        assert item["seq"] == event.seq
+        assert item["id"] == str(event.id)
+        assert item["at"] == "2031-03-01T11:00:00Z"
+        assert item["actor"] == {
+            "id": str(arranged.actor_b),
+            "organisation": arranged.org_y,
+            "roles": ["immigration_officer"],
+        }
+        assert (item["action"], item["track"]) == (f"{arranged.tag}.two", "immigration")
+        assert item["referral_id"] == str(arranged.referral_2)
+        assert (item["stream"], item["position"]) == (f"referral:{arranged.referral_2}", 1)
+        assert item["changes"] == {"field": {"after": 1}}
+        assert (item["hash"], item["prev_hash"]) == (event.hash, None)
+        assert item["request_id"] is None
+
+    async def test_lists_oldest_first(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        seqs = await _seqs(client, auditor, since=T1.isoformat())
+        assert seqs == sorted(seqs)
+        assert seqs == arranged.seqs
+
+    @pytest.mark.parametrize(
+        ("name", "value_of", "expected"),
+        [
+            ("referral_id", lambda a: str(a.referral_1), [0]),
+            ("actor_id", lambda a: str(a.actor_a), [0, 2]),
+            ("organisation", lambda a: a.org_y, [1]),
+            ("action", lambda a: f"{a.tag}.one", [0, 2]),
+            ("since", lambda _: (T1 + timedelta(hours=1)).isoformat(), [1, 2]),
+            ("until", lambda _: (T1 + timedelta(hours=1)).isoformat(), None),
+        ],
+    )
+    async def test_filters_by_each_field(
+        self,
+        client: httpx.AsyncClient,
+        auditor: AppUser,
+        arranged: Arranged,
+        name: str,
+        value_of: Any,
+        expected: list[int] | None,
+    ) -> None:
+        seqs = await _seqs(client, auditor, **{name: value_of(arranged)})
+        if expected is None:  # `until` is exclusive: the first event only, of ours
+            assert arranged.seqs[0] in seqs
+            assert not set(arranged.seqs[1:]) & set(seqs)
+        else:
+            assert seqs == [arranged.seqs[i] for i in expected]
+
+    @pytest.mark.parametrize(("track", "index"), [("victim", 0), ("immigration", 1), ("access", 2)])
+    async def test_filters_by_track(
+        self,
+        client: httpx.AsyncClient,
+        auditor: AppUser,
+        arranged: Arranged,
+        track: str,
+        index: int,
+    ) -> None:
+        items, _ = await _page(client, auditor, track=track, limit=200)
+        assert {item["track"] for item in items} == {track}
+        ours = [item["seq"] for item in items if item["seq"] in arranged.seqs]
+        assert ours == [arranged.seqs[index]]
+
+    async def test_combines_filters(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        seqs = await _seqs(
+            client,
+            auditor,
+            actor_id=str(arranged.actor_a),
+            track="access",
+            until="2032-01-01T00:00Z",
+        )
+        assert seqs == [arranged.seqs[2]]
+
+
+class TestPaging:
+    async def test_pages_through_every_match_with_the_cursor(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        seen: list[int] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            params: dict[str, Any] = {"limit": 1, "since": T1.isoformat()}
+            if cursor:
+                params["cursor"] = cursor
+            items, cursor = await _page(client, auditor, **params)
+            seen += [item["seq"] for item in items]
+            pages += 1
+            if cursor is None:
+                break
+        assert seen == arranged.seqs
+        assert pages == 3
+
+    async def test_a_full_last_page_has_no_cursor_when_nothing_follows(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        items, cursor = await _page(client, auditor, since=T1.isoformat(), limit=3)
+        assert [item["seq"] for item in items] == arranged.seqs
+        assert cursor is None
+
+    async def test_a_cursor_continues_after_its_seq(
+        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        cursor = encode_cursor({"seq": arranged.seqs[0]})
+        seqs = await _seqs(client, auditor, since=T1.isoformat(), cursor=cursor)
+        assert seqs == arranged.seqs[1:]
+
+    @pytest.mark.parametrize("limit", [0, -1, 201])
+    async def test_refuses_a_limit_outside_1_to_200(
+        self, client: httpx.AsyncClient, auditor: AppUser, limit: int
+    ) -> None:
+        response = await client.get(EVENTS, params={"limit": limit}, headers=auditor.headers)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["limit"]
+
+    async def test_accepts_the_limits_1_and_200(
+        self, client: httpx.AsyncClient, auditor: AppUser
+    ) -> None:
+        for limit in (1, 200):
+            items, _ = await _page(client, auditor, limit=limit)
+            assert 0 < len(items) <= limit
+
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "not a cursor!",
+            base64.urlsafe_b64encode(b"[1, 2]").decode(),
+            encode_cursor({"seq": "5"}),
+            encode_cursor({"seq": True}),
+            encode_cursor({"seq": -1}),
+            encode_cursor({"after": 5}),
+        ],
+    )
+    async def test_refuses_a_cursor_that_is_not_ours(
+        self, client: httpx.AsyncClient, auditor: AppUser, cursor: str
+    ) -> None:
+        response = await client.get(EVENTS, params={"cursor": cursor}, headers=auditor.headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "cursor"
+
+
+class TestInvalidFilters:
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"since": "2031-03-01T10:00:00"}, "since"),
+            ({"until": "yesterday"}, "until"),
+            ({"since": "2031-03-02T00:00Z", "until": "2031-03-01T00:00Z"}, "until"),
+            ({"track": "gossip"}, "track"),
+            ({"referral_id": "not-a-uuid"}, "referral_id"),
+            ({"actor_id": "42"}, "actor_id"),
+        ],
+    )
+    async def test_refuses_an_invalid_filter_with_422(
+        self, client: httpx.AsyncClient, auditor: AppUser, params: dict[str, str], field: str
+    ) -> None:
+        response = await client.get(EVENTS, params=params, headers=auditor.headers)
+        assert response.status_code == 422
+        assert response.json()["type"] == "/problems/validation-failed"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+class TestVerifyEndpoint:
+    async def test_reports_the_intact_trail_valid_with_every_event_checked(
+        self, db: AsyncSession, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+    ) -> None:
+        from sqlalchemy import func, select
+
+        total = await db.scalar(select(func.count()).select_from(AuditEvent))
+        response = await client.get("/api/v1/audit/verify", headers=auditor.headers)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["valid"] is True
+        assert body["events_checked"] == total
+        assert body["first_invalid_seq"] is None
+        del arranged
+
+
+class TestLatestCheckpointEndpoint:
+    async def test_answers_404_problem_before_the_first_checkpoint(
+        self, client: httpx.AsyncClient, auditor: AppUser
+    ) -> None:
+        response = await client.get("/api/v1/audit/checkpoints/latest", headers=auditor.headers)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert json.loads(response.text)["type"] == "/problems/not-found"
