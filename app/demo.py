@@ -7,7 +7,11 @@ feature, referrals in several states. Never run it against a production database
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +19,17 @@ from sqlalchemy.orm import selectinload
 
 from app.clock import real_now, service_now
 from app.db import create_engine, create_sessionmaker, transaction
-from app.demo_referrals import STORIES, DemoCast, DemoSteps
 from app.identity import service as identity
 from app.identity.deps import Principal
 from app.identity.models import User
 from app.identity.roles import Role, Sector
 from app.identity.schemas import OrganisationCreate, UserCreate
+from app.intake import service as intake
+from app.intake.schemas import ReferralCreate
+from app.referrals import commands, decisions
+from app.referrals.deadlines import wales_date
 from app.referrals.models import Referral
+from app.referrals.workflow import Outcome, Stage
 from app.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented in the README, demo only
@@ -166,3 +174,197 @@ async def _principal(session: AsyncSession, username: str) -> Principal:
         sector=user.organisation.sector,
         roles=user.roles,
     )
+
+
+# --- the demo referrals: each story files one referral and takes it to a state -----------------
+
+
+@dataclass(frozen=True)
+class DemoCast:
+    """The demo users who act in the stories."""
+
+    responder: Principal  # south-wales-police
+    health: Principal  # cardiff-and-vale-uhb
+    maker: Principal  # all-wales-decision-unit
+    reviewer: Principal  # all-wales-decision-unit, senior: reviews the maker's proposals
+
+
+class DemoSteps:
+    """The real services, called as the stories need them, each step a second after the last
+    (so a referral's decisions and events keep their order)."""
+
+    def __init__(
+        self, session: AsyncSession, settings: Settings, cast: DemoCast, *, start: datetime
+    ) -> None:
+        self.session, self.settings, self.cast = session, settings, cast
+        self._now = start
+
+    def tick(self) -> datetime:
+        self._now += timedelta(seconds=1)
+        return self._now
+
+    async def file(self, by: Principal, form: dict[str, Any]) -> uuid.UUID:
+        body = ReferralCreate.model_validate(form)
+        referral = await intake.file_referral(
+            self.session, self.settings, by, body, now=self.tick()
+        )
+        return referral.id
+
+    async def decide(
+        self, referral_id: uuid.UUID, stage: Stage, outcome: Outcome, *, early: str | None = None
+    ) -> uuid.UUID:
+        referral = await commands.reload(self.session, referral_id)
+        decision = await decisions.propose_decision(
+            self.session,
+            self.cast.maker,
+            referral,
+            stage=stage,
+            outcome=outcome,
+            reasons=f"Demo {stage.value} decision: {outcome.value}, on the evidence filed.",
+            early_decision_reason=early,
+            now=self.tick(),
+            settings=self.settings,
+        )
+        return decision.id
+
+    async def confirm(self, referral_id: uuid.UUID, decision_id: uuid.UUID) -> None:
+        referral = await commands.reload(self.session, referral_id)
+        await decisions.review(
+            self.session,
+            self.cast.reviewer,
+            referral,
+            decision_id,
+            agree=True,
+            comments="Second review: the proposal stands on the evidence.",
+            now=self.tick(),
+        )
+
+    async def suspend(self, referral_id: uuid.UUID) -> None:
+        referral = await commands.reload(self.session, referral_id)
+        await commands.suspend(
+            self.session,
+            self.cast.maker,
+            referral,
+            reason="The person is missing; the police are searching.",
+            now=self.tick(),
+        )
+
+    async def withdraw(self, referral_id: uuid.UUID) -> None:
+        referral = await commands.reload(self.session, referral_id)
+        await commands.withdraw(
+            self.session,
+            self.cast.responder,
+            referral,
+            reason="Filed twice by mistake; the other referral stands.",
+            now=self.tick(),
+        )
+
+    def form(self, given: str, family: str, **overrides: Any) -> dict[str, Any]:
+        """An adult's referral, consent recorded today, with `overrides` on top."""
+        return demo_form(given, family, wales_date(self._now), **overrides)
+
+
+def demo_form(given: str, family: str, today: date, **overrides: Any) -> dict[str, Any]:
+    """A demo referral form (fictional people); top-level `overrides` replace whole parts."""
+    form: dict[str, Any] = {
+        "potential_victim": {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": "1994-03-11",
+            "gender": "female",
+            "nationality": "RO",
+            "languages": ["ro"],
+            "interpreter_needed": True,
+        },
+        "consent": {"given": True, "recorded_on": today.isoformat()},
+        "exploitation": {
+            "types": ["labour"],
+            "location": "uk",
+            "local_authority": "W06000015",
+            "began_on": "2025-09-01",
+            "ongoing": False,
+        },
+        "indicators": ["withheld_documents", "debt_bondage", "excessive_hours"],
+        "account": "Found working long hours at a car wash; says her passport was taken.",
+    }
+    form.update(overrides)
+    return form
+
+
+async def _awaiting_rg(steps: DemoSteps) -> None:
+    form = steps.form("Mirela", "Ionescu", immigration={"status": "unknown"})
+    await steps.file(steps.cast.responder, form)
+
+
+async def _in_recovery_period(steps: DemoSteps) -> None:
+    form = steps.form(
+        "Thi",
+        "Nguyen",
+        immigration={"status": "asylum_seeker", "home_office_reference": "HO-DEMO-0001"},
+    )
+    form["potential_victim"] |= {"nationality": "VN", "languages": ["vi"], "gender": "male"}
+    referral = await steps.file(steps.cast.responder, form)
+    await steps.decide(referral, Stage.REASONABLE_GROUNDS, Outcome.POSITIVE)
+
+
+async def _awaiting_second_review(steps: DemoSteps) -> None:
+    referral = await steps.file(steps.cast.responder, steps.form("Elira", "Hoxha"))
+    await steps.decide(referral, Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE)
+
+
+async def _rg_negative(steps: DemoSteps) -> None:
+    referral = await steps.file(steps.cast.responder, steps.form("Dafydd", "Rees"))
+    decision = await steps.decide(referral, Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE)
+    await steps.confirm(referral, decision)
+
+
+async def _cg_positive(steps: DemoSteps) -> None:
+    referral = await steps.file(steps.cast.responder, steps.form("Grace", "Okafor"))
+    await steps.decide(referral, Stage.REASONABLE_GROUNDS, Outcome.POSITIVE)
+    await steps.decide(
+        referral,
+        Stage.CONCLUSIVE_GROUNDS,
+        Outcome.POSITIVE,
+        early="The person asked for an early decision to start a compensation claim.",
+    )
+
+
+async def _child_at_the_cardiff_panel(steps: DemoSteps) -> None:
+    # A child needs no consent and goes to Cardiff's child decision panel (DESIGN §3).
+    form = steps.form(
+        "Kai",
+        "Morgan",
+        exploitation={"types": ["criminal"], "location": "uk", "local_authority": "W06000015"},
+    )
+    form["potential_victim"] |= {
+        "date_of_birth": "2011-05-14",
+        "gender": "male",
+        "nationality": "GB",
+        "languages": ["en"],
+        "interpreter_needed": False,
+    }
+    del form["consent"]
+    await steps.file(steps.cast.health, form)
+
+
+async def _suspended(steps: DemoSteps) -> None:
+    referral = await steps.file(steps.cast.responder, steps.form("Ana", "Sandu"))
+    await steps.suspend(referral)
+
+
+async def _withdrawn(steps: DemoSteps) -> None:
+    referral = await steps.file(steps.cast.responder, steps.form("Mirela", "Ionescu"))
+    await steps.withdraw(referral)
+
+
+Story = Callable[[DemoSteps], Awaitable[None]]
+STORIES: tuple[Story, ...] = (
+    _awaiting_rg,
+    _in_recovery_period,
+    _awaiting_second_review,
+    _rg_negative,
+    _cg_positive,
+    _child_at_the_cardiff_panel,
+    _suspended,
+    _withdrawn,
+)

@@ -13,7 +13,8 @@ from typing import Annotated, TypeVar
 
 from pydantic import Field, field_validator
 
-from app.immigration.models import ImmigrationStatus
+from app.immigration.schemas import ImmigrationWrite
+from app.referrals.command_schemas import Consent
 from app.referrals.vocabulary import (
     ExploitationLocation,
     ExploitationType,
@@ -26,9 +27,6 @@ from app.schemas import LongText, RequestModel, ShortText, StrictBool, StrictInt
 
 OnsCode = Annotated[str, Field(pattern=r"^W06\d{6}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
-HomeOfficeReference = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/\-. ]*$")
-]
 
 
 def _nationality(value: str | None) -> str | None:
@@ -61,11 +59,6 @@ class PotentialVictim(RequestModel):
     _check_nationality = field_validator("nationality")(_nationality)
 
 
-class Consent(RequestModel):
-    given: StrictBool
-    recorded_on: date
-
-
 class Exploitation(RequestModel):
     types: Annotated[list[ExploitationType], Field(min_length=1, max_length=len(ExploitationType))]
     location: ExploitationLocation
@@ -77,11 +70,8 @@ class Exploitation(RequestModel):
     _distinct_types = field_validator("types")(_distinct)
 
 
-class ImmigrationPart(RequestModel):
+class ImmigrationPart(ImmigrationWrite):
     """Goes to the immigration compartment at intake; never part of the referral."""
-
-    status: ImmigrationStatus
-    home_office_reference: HomeOfficeReference | None = None
 
 
 class ReferralCreate(RequestModel):

@@ -23,6 +23,7 @@ from app.identity.deps import Principal
 from app.identity.models import LocalAuthority
 from app.immigration import service as immigration
 from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
 from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
 from app.referrals.queries import full_load
@@ -30,24 +31,6 @@ from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, nex
 from app.referrals.routing import deciding_unit
 from app.referrals.workflow import Status
 from app.settings import Settings
-
-ADULT_AGE = 18
-MAX_AGE_YEARS = 120
-
-
-def age_on(date_of_birth: date, day: date) -> int:
-    """Whole years of age on a day."""
-    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - int(before_birthday)
-
-
-def is_child(date_of_birth: date | None, estimated_age: int | None, today: date) -> bool:
-    """DESIGN §4: the date of birth wins, else the estimate; an unknown age is a child."""
-    if date_of_birth is not None:
-        return age_on(date_of_birth, today) < ADULT_AGE
-    if estimated_age is not None:
-        return estimated_age < ADULT_AGE
-    return True
 
 
 def _not_future(errors: list[FieldError], field: str, value: date | None, today: date) -> None:
@@ -114,7 +97,11 @@ async def file_referral(
     session.add(referral)
     await session.flush()
     await audit.record(
-        session, actor.audit_ref(), action="referral.submitted", track=Track.VICTIM, now=now,
+        session,
+        actor.audit_ref(),
+        action="referral.submitted",
+        track=Track.VICTIM,
+        now=now,
         referral_id=referral.id,
         changes={
             "status": {"after": referral.status},
@@ -127,33 +114,53 @@ async def file_referral(
     if body.immigration is not None:
         # DESIGN §5: the immigration part goes to the compartment, never onto the referral.
         await immigration.record_at_intake(
-            session, actor.audit_ref(), referral_id=referral.id, status=body.immigration.status,
-            home_office_reference=body.immigration.home_office_reference, now=now,
+            session,
+            actor.audit_ref(),
+            referral_id=referral.id,
+            status=body.immigration.status,
+            home_office_reference=body.immigration.home_office_reference,
+            now=now,
         )
     return referral
 
 
 def _new_referral(
-    body: ReferralCreate, actor: Principal, *, child: bool, unit_id: uuid.UUID, now: datetime,
+    body: ReferralCreate,
+    actor: Principal,
+    *,
+    child: bool,
+    unit_id: uuid.UUID,
+    now: datetime,
     today: date,
 ) -> Referral:
     victim, exploitation, consent = body.potential_victim, body.exploitation, body.consent
     return Referral(
-        status=Status.AWAITING_RG.value, created_at=now, created_on=today, is_child=child,
-        referring_organisation_id=actor.organisation_id, submitted_by_id=actor.id,
-        routed_to_id=unit_id, given_name=victim.given_name, family_name=victim.family_name,
-        other_names=list(victim.other_names), date_of_birth=victim.date_of_birth,
-        estimated_age=victim.estimated_age, gender=victim.gender.value,
-        nationality=victim.nationality, languages=list(victim.languages),
+        status=Status.AWAITING_RG.value,
+        created_at=now,
+        created_on=today,
+        is_child=child,
+        referring_organisation_id=actor.organisation_id,
+        submitted_by_id=actor.id,
+        routed_to_id=unit_id,
+        given_name=victim.given_name,
+        family_name=victim.family_name,
+        other_names=list(victim.other_names),
+        date_of_birth=victim.date_of_birth,
+        estimated_age=victim.estimated_age,
+        gender=victim.gender.value,
+        nationality=victim.nationality,
+        languages=list(victim.languages),
         interpreter_needed=victim.interpreter_needed,
         correspondence_language=victim.correspondence_language.value,
         consent_given=None if child or consent is None else consent.given,
         consent_recorded_on=None if child or consent is None else consent.recorded_on,
         exploitation_location=exploitation.location.value,
         local_authority=exploitation.local_authority,
-        exploitation_began_on=exploitation.began_on, exploitation_ongoing=exploitation.ongoing,
+        exploitation_began_on=exploitation.began_on,
+        exploitation_ongoing=exploitation.ongoing,
         exploited_as_child=exploitation.exploited_as_child,
-        indicators=[i.value for i in body.indicators], account=body.account,
+        indicators=[i.value for i in body.indicators],
+        account=body.account,
         exploitation_types=[ReferralExploitationType(type=t.value) for t in exploitation.types],
     )
 
@@ -168,8 +175,12 @@ async def file_duty_to_notify(
     )
     report = DutyToNotify(
         reference=await next_reference(session, DUTY_TO_NOTIFY_SERIES, today.year),
-        created_at=now, created_on=today, organisation_id=actor.organisation_id,
-        submitted_by_id=actor.id, gender=body.gender.value, nationality=body.nationality,
+        created_at=now,
+        created_on=today,
+        organisation_id=actor.organisation_id,
+        submitted_by_id=actor.id,
+        gender=body.gender.value,
+        nationality=body.nationality,
         exploitation_types=[t.value for t in body.exploitation.types],
         exploitation_location=body.exploitation.location.value,
         local_authority=body.exploitation.local_authority,
@@ -177,8 +188,12 @@ async def file_duty_to_notify(
     session.add(report)
     await session.flush()
     await audit.record(
-        session, actor.audit_ref(), action="duty_to_notify.submitted", track=Track.VICTIM,
-        now=now, changes={"reference": {"after": report.reference}},
+        session,
+        actor.audit_ref(),
+        action="duty_to_notify.submitted",
+        track=Track.VICTIM,
+        now=now,
+        changes={"reference": {"after": report.reference}},
     )
     return report
 

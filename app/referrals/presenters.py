@@ -66,25 +66,41 @@ def decision(item: Decision, *, redact: bool = False) -> DecisionRead:
     review = None
     if item.review_by is not None and item.review_at is not None:
         review = ReviewRead(
-            by=user_ref(item.review_by), agree=bool(item.review_agree),
-            comments=None if redact else item.review_comments, at=item.review_at,
+            by=user_ref(item.review_by),
+            agree=bool(item.review_agree),
+            comments=None if redact else item.review_comments,
+            at=item.review_at,
         )
     return DecisionRead(
-        id=item.id, stage=item.stage, outcome=item.outcome, status=item.status,
-        reasons=None if redact else item.reasons, decided_by=user_ref(item.decided_by),
-        decided_at=item.decided_at, unit=item.unit.code, guidance_version=item.guidance_version,
+        id=item.id,
+        stage=item.stage,
+        outcome=item.outcome,
+        status=item.status,
+        reasons=None if redact else item.reasons,
+        decided_by=user_ref(item.decided_by),
+        decided_at=item.decided_at,
+        unit=item.unit.code,
+        guidance_version=item.guidance_version,
         early_decision_reason=None if redact else item.early_decision_reason,
-        working_days=item.working_days, due=item.due_on, met=item.met, review=review,
+        working_days=item.working_days,
+        due=item.due_on,
+        met=item.met,
+        review=review,
     )
 
 
 def reconsideration(item: ReconsiderationRequest, *, redact: bool = False) -> ReconsiderationRead:
     return ReconsiderationRead(
-        id=item.id, status=item.status, grounds=None if redact else item.grounds,
-        decision_id=item.decision_id, requested_by=user_ref(item.requested_by),
-        requested_at=item.requested_at, due=item.due_on,
+        id=item.id,
+        status=item.status,
+        grounds=None if redact else item.grounds,
+        decision_id=item.decision_id,
+        requested_by=user_ref(item.requested_by),
+        requested_at=item.requested_at,
+        due=item.due_on,
         decided_by=user_ref(item.decided_by) if item.decided_by else None,
-        decided_at=item.decided_at, reasons=None if redact else item.decision_reasons,
+        decided_at=item.decided_at,
+        reasons=None if redact else item.decision_reasons,
     )
 
 
@@ -96,19 +112,31 @@ def auditor_decision(item: Decision) -> AuditorDecisionRead:
             by=user_ref(item.review_by), agree=bool(item.review_agree), at=item.review_at
         )
     return AuditorDecisionRead(
-        id=item.id, stage=item.stage, outcome=item.outcome, status=item.status,
-        decided_by=user_ref(item.decided_by), decided_at=item.decided_at, unit=item.unit.code,
-        guidance_version=item.guidance_version, working_days=item.working_days,
-        due=item.due_on, met=item.met, review=review,
+        id=item.id,
+        stage=item.stage,
+        outcome=item.outcome,
+        status=item.status,
+        decided_by=user_ref(item.decided_by),
+        decided_at=item.decided_at,
+        unit=item.unit.code,
+        guidance_version=item.guidance_version,
+        working_days=item.working_days,
+        due=item.due_on,
+        met=item.met,
+        review=review,
     )
 
 
 def auditor_reconsideration(item: ReconsiderationRequest) -> AuditorReconsiderationRead:
     """A reconsideration request for an auditor: grounds and reasons absent."""
     return AuditorReconsiderationRead(
-        id=item.id, status=item.status, decision_id=item.decision_id,
-        requested_by=user_ref(item.requested_by), requested_at=item.requested_at,
-        due=item.due_on, decided_by=user_ref(item.decided_by) if item.decided_by else None,
+        id=item.id,
+        status=item.status,
+        decision_id=item.decision_id,
+        requested_by=user_ref(item.requested_by),
+        requested_at=item.requested_at,
+        due=item.due_on,
+        decided_by=user_ref(item.decided_by) if item.decided_by else None,
         decided_at=item.decided_at,
     )
 
@@ -119,8 +147,11 @@ def note(item: Note) -> NoteRead:
 
 def _common(referral: Referral) -> dict[str, object]:
     return {
-        "id": referral.id, "reference": referral.reference, "status": referral.status,
-        "version": referral.version, "created_at": referral.created_at,
+        "id": referral.id,
+        "reference": referral.reference,
+        "status": referral.status,
+        "version": referral.version,
+        "created_at": referral.created_at,
         "is_child": referral.is_child,
         "referring_organisation": ReferringOrganisation.model_validate(
             referral.referring_organisation
@@ -133,8 +164,10 @@ def _common(referral: Referral) -> dict[str, object]:
         ),
         "exploitation": ExploitationRead(
             types=[t.type for t in referral.exploitation_types],
-            location=referral.exploitation_location, local_authority=referral.local_authority,
-            began_on=referral.exploitation_began_on, ongoing=referral.exploitation_ongoing,
+            location=referral.exploitation_location,
+            local_authority=referral.local_authority,
+            began_on=referral.exploitation_began_on,
+            ongoing=referral.exploitation_ongoing,
             exploited_as_child=referral.exploited_as_child,
         ),
         "indicators": referral.indicators,
@@ -145,16 +178,21 @@ def _common(referral: Referral) -> dict[str, object]:
 def full(referral: Referral) -> ReferralRead:
     """The representation for those who work the case."""
     victim = PotentialVictimRead(
-        given_name=referral.given_name, family_name=referral.family_name,
-        other_names=referral.other_names, date_of_birth=referral.date_of_birth,
-        estimated_age=referral.estimated_age, gender=referral.gender,
-        nationality=referral.nationality, languages=referral.languages,
+        given_name=referral.given_name,
+        family_name=referral.family_name,
+        other_names=referral.other_names,
+        date_of_birth=referral.date_of_birth,
+        estimated_age=referral.estimated_age,
+        gender=referral.gender,
+        nationality=referral.nationality,
+        languages=referral.languages,
         interpreter_needed=referral.interpreter_needed,
         correspondence_language=referral.correspondence_language,
     )
     return ReferralRead(
         **_common(referral),
-        potential_victim=victim, account=referral.account,
+        potential_victim=victim,
+        account=referral.account,
         decisions=[decision(d) for d in referral.decisions],
         reconsideration_requests=[reconsideration(r) for r in referral.reconsideration_requests],
         notes=[note(n) for n in referral.notes],
@@ -177,8 +215,10 @@ def pseudonym(referral: Referral, secret: str) -> str:
 def pseudonymised(referral: Referral, secret: str) -> AuditorReferralRead:
     """The auditor's view (API.md: personal data pseudonymised, narrative left out)."""
     victim = PseudonymisedVictim(
-        pseudonym=pseudonym(referral, secret), gender=referral.gender,
-        nationality=referral.nationality, age_group=age_group(referral),
+        pseudonym=pseudonym(referral, secret),
+        gender=referral.gender,
+        nationality=referral.nationality,
+        age_group=age_group(referral),
     )
     return AuditorReferralRead(
         **_common(referral),
@@ -218,10 +258,13 @@ def for_viewer(
 def summary(referral: Referral) -> ReferralSummary:
     """A list item; needs decisions and requests loaded for `next_action`."""
     return ReferralSummary(
-        id=referral.id, reference=referral.reference, status=referral.status,
+        id=referral.id,
+        reference=referral.reference,
+        status=referral.status,
         created_at=referral.created_at,
         routed_to=OrganisationSummary.model_validate(referral.routed_to),
-        deadlines=deadlines(referral), next_action=next_action(facts_of(referral)),
+        deadlines=deadlines(referral),
+        next_action=next_action(facts_of(referral)),
     )
 
 
@@ -233,7 +276,8 @@ def took_effect_on(item: Decision) -> date:
 
 def _in_force(referral: Referral, stage: Stage, set_aside: set[uuid.UUID]) -> StageOutcome | None:
     done = [
-        d for d in referral.decisions
+        d
+        for d in referral.decisions
         if d.stage == stage and d.status == DecisionStatus.EFFECTIVE and d.id not in set_aside
     ]
     if not done:
@@ -250,11 +294,13 @@ def outcome(referral: Referral) -> OutcomeRead:
     reconsideration requests loaded.
     """
     set_aside = {
-        r.decision_id for r in referral.reconsideration_requests
+        r.decision_id
+        for r in referral.reconsideration_requests
         if r.status == ReconsiderationStatus.ACCEPTED
     }
     return OutcomeRead(
-        reference=referral.reference, status=referral.status,
+        reference=referral.reference,
+        status=referral.status,
         reasonable_grounds=_in_force(referral, Stage.REASONABLE_GROUNDS, set_aside),
         conclusive_grounds=_in_force(referral, Stage.CONCLUSIVE_GROUNDS, set_aside),
     )

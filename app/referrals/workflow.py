@@ -416,7 +416,10 @@ _DECISION_ACTION = {
 
 
 def next_action(facts: Facts) -> NextAction | None:
-    """The work the referral waits for in the queue (API.md `GET /queue`), or None."""
+    """The work the referral waits for in the queue (API.md `GET /queue`), or None: a
+    withdrawn referral waits for nothing."""
+    if facts.status == Status.WITHDRAWN:
+        return None
     if facts.pending_proposal is not None:
         return _REVIEW_ACTION[facts.pending_proposal]
     if facts.open_reconsideration:

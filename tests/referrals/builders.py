@@ -21,15 +21,24 @@ from tests.factories import AppUser, make_organisation, make_user
 
 FORM: dict[str, Any] = {
     "potential_victim": {
-        "given_name": "Ana", "family_name": "Popescu", "other_names": [],
-        "date_of_birth": "1999-04-02", "estimated_age": None,
-        "gender": "female", "nationality": "RO",
-        "languages": ["ro"], "interpreter_needed": True, "correspondence_language": "en",
+        "given_name": "Ana",
+        "family_name": "Popescu",
+        "other_names": [],
+        "date_of_birth": "1999-04-02",
+        "estimated_age": None,
+        "gender": "female",
+        "nationality": "RO",
+        "languages": ["ro"],
+        "interpreter_needed": True,
+        "correspondence_language": "en",
     },
     "consent": {"given": True, "recorded_on": "2026-11-27"},
     "exploitation": {
-        "types": ["sexual", "labour"], "location": "uk",
-        "local_authority": "W06000015", "began_on": "2025-06-01", "ongoing": False,
+        "types": ["sexual", "labour"],
+        "location": "uk",
+        "local_authority": "W06000015",
+        "began_on": "2025-06-01",
+        "ongoing": False,
         "exploited_as_child": False,
     },
     "indicators": ["withheld_documents", "debt_bondage"],
@@ -61,7 +70,9 @@ def child_form(**overrides: Any) -> dict[str, Any]:
 
 
 async def file_referral(
-    client: httpx.AsyncClient, user: AppUser, form: dict[str, Any] | None = None,
+    client: httpx.AsyncClient,
+    user: AppUser,
+    form: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> httpx.Response:
     """POST /referrals as `user`; asserts 201 and returns the response."""
@@ -73,14 +84,20 @@ async def file_referral(
 
 
 async def command(
-    client: httpx.AsyncClient, user: AppUser, referral: httpx.Response | dict[str, Any],
-    action: str, body: dict[str, Any] | None = None, *, etag: str | None = None,
+    client: httpx.AsyncClient,
+    user: AppUser,
+    referral: httpx.Response | dict[str, Any],
+    action: str,
+    body: dict[str, Any] | None = None,
+    *,
+    etag: str | None = None,
 ) -> httpx.Response:
     """POST /referrals/{id}/{action} with If-Match (the referral's current ETag by default)."""
     data = referral.json() if isinstance(referral, httpx.Response) else referral
     tag = etag if etag is not None else f'"{data["version"]}"'
     return await client.post(
-        f"/api/v1/referrals/{data['id']}/{action}", json=body or {},
+        f"/api/v1/referrals/{data['id']}/{action}",
+        json=body or {},
         headers={**user.headers, "If-Match": tag},
     )
 
@@ -105,13 +122,16 @@ class Cast:
 async def make_cast(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> Cast:
     async with sessions() as s:
         panel = await make_organisation(
-            s, code="cardiff-child-panel", sector=Sector.DECISION_UNIT,
+            s,
+            code="cardiff-child-panel",
+            sector=Sector.DECISION_UNIT,
             local_authority="W06000015",
         )
         unit = "all-wales-decision-unit"
         return Cast(
-            responder=await make_user(app, s, Role.FIRST_RESPONDER,
-                                      organisation="south-wales-police"),
+            responder=await make_user(
+                app, s, Role.FIRST_RESPONDER, organisation="south-wales-police"
+            ),
             decision_maker=await make_user(app, s, Role.DECISION_MAKER, organisation=unit),
             senior=await make_user(app, s, Role.SENIOR_DECISION_MAKER, organisation=unit),
             senior_two=await make_user(app, s, Role.SENIOR_DECISION_MAKER, organisation=unit),
@@ -119,10 +139,10 @@ async def make_cast(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) ->
             auditor=await make_user(app, s, Role.AUDITOR, organisation=unit),
             immigration=await make_user(app, s, Role.IMMIGRATION_OFFICER, organisation=unit),
             admin=await make_user(app, s, Role.ADMIN, organisation=unit),
-            other_responder=await make_user(app, s, Role.FIRST_RESPONDER,
-                                            organisation="gwent-police"),
-            other_unit_maker=await make_user(app, s, Role.DECISION_MAKER,
-                                             organisation=panel.code),
+            other_responder=await make_user(
+                app, s, Role.FIRST_RESPONDER, organisation="gwent-police"
+            ),
+            other_unit_maker=await make_user(app, s, Role.DECISION_MAKER, organisation=panel.code),
             child_panel=panel.code,
         )
 
@@ -145,14 +165,18 @@ async def set_service_date(client: httpx.AsyncClient, user: AppUser, day: date) 
 
 # --- The workflow's commands (issue 4: commands, queue, timeline) ---------------------------
 
-RG_POSITIVE = {"stage": "reasonable_grounds", "outcome": "positive", "reasons": "A credible account."}
+RG_POSITIVE = {"stage": "reasonable_grounds", "outcome": "positive", "reasons": "Credible account."}
 RG_NEGATIVE = {"stage": "reasonable_grounds", "outcome": "negative", "reasons": "No indicators."}
 CG_POSITIVE = {
-    "stage": "conclusive_grounds", "outcome": "positive", "reasons": "On the balance.",
+    "stage": "conclusive_grounds",
+    "outcome": "positive",
+    "reasons": "On the balance.",
     "early_decision_reason": "The person asked for an early decision.",
 }
 CG_NEGATIVE = {
-    "stage": "conclusive_grounds", "outcome": "negative", "reasons": "Not on the balance.",
+    "stage": "conclusive_grounds",
+    "outcome": "negative",
+    "reasons": "Not on the balance.",
     "early_decision_reason": "The person asked for an early decision.",
 }
 
@@ -181,8 +205,14 @@ async def file_case(
 
 
 async def run(
-    client: httpx.AsyncClient, user: AppUser, case: Case, path: str,
-    body: dict[str, Any] | None = None, *, etag: str | None = None, if_match: bool = True,
+    client: httpx.AsyncClient,
+    user: AppUser,
+    case: Case,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    etag: str | None = None,
+    if_match: bool = True,
 ) -> httpx.Response:
     """POST /referrals/{id}/{path} with the case's ETag; follows the new ETag on success."""
     headers = dict(user.headers)
@@ -201,7 +231,10 @@ async def run(
 
 
 async def step(
-    client: httpx.AsyncClient, user: AppUser, case: Case, path: str,
+    client: httpx.AsyncClient,
+    user: AppUser,
+    case: Case,
+    path: str,
     body: dict[str, Any] | None = None,
 ) -> httpx.Response:
     """`run`, asserting success: for arranging a state, not for the behaviour under test."""
@@ -211,17 +244,35 @@ async def step(
 
 
 async def review_case(
-    client: httpx.AsyncClient, user: AppUser, case: Case, *, agree: bool,
+    client: httpx.AsyncClient,
+    user: AppUser,
+    case: Case,
+    *,
+    agree: bool,
     comments: str = "Reviewed.",
 ) -> httpx.Response:
     """Review the case's latest decision (a proposal) as `user`."""
-    return await run(client, user, case, f"decisions/{case.decision_id}/review",
-                     {"agree": agree, "comments": comments})
+    return await run(
+        client,
+        user,
+        case,
+        f"decisions/{case.decision_id}/review",
+        {"agree": agree, "comments": comments},
+    )
 
 
 STATES = (
-    "awaiting_rg", "rg_proposed", "rg_negative", "rg_reconsidering", "recovery_period",
-    "cg_proposed", "cg_positive", "cg_negative", "cg_reconsidering", "suspended", "withdrawn",
+    "awaiting_rg",
+    "rg_proposed",
+    "rg_negative",
+    "rg_reconsidering",
+    "recovery_period",
+    "cg_proposed",
+    "cg_positive",
+    "cg_negative",
+    "cg_reconsidering",
+    "suspended",
+    "withdrawn",
 )
 """States a test can ask `drive` for: the statuses, plus a pending proposal (`*_proposed`) or an
 open reconsideration request (`*_reconsidering`)."""
@@ -267,8 +318,9 @@ async def _panel_agrees(client: httpx.AsyncClient, cast: Cast, case: Case) -> No
 
 
 async def _request(client: httpx.AsyncClient, cast: Cast, case: Case) -> None:
-    await step(client, cast.responder, case, "reconsideration-requests",
-               {"grounds": "New evidence."})
+    await step(
+        client, cast.responder, case, "reconsideration-requests", {"grounds": "New evidence."}
+    )
 
 
 async def _suspend(client: httpx.AsyncClient, cast: Cast, case: Case) -> None:
@@ -280,9 +332,15 @@ async def _withdraw(client: httpx.AsyncClient, cast: Cast, case: Case) -> None:
 
 
 _STEP_ACTIONS = {
-    "rg_positive": _rg_positive, "rg_negative": _rg_negative, "confirm": _confirm,
-    "cg_positive": _cg_positive, "cg_negative": _cg_negative, "panel_agrees": _panel_agrees,
-    "request": _request, "suspend": _suspend, "withdraw": _withdraw,
+    "rg_positive": _rg_positive,
+    "rg_negative": _rg_negative,
+    "confirm": _confirm,
+    "cg_positive": _cg_positive,
+    "cg_negative": _cg_negative,
+    "panel_agrees": _panel_agrees,
+    "request": _request,
+    "suspend": _suspend,
+    "withdraw": _withdraw,
 }
 _STEPS: dict[str, tuple[str, ...]] = {
     "awaiting_rg": (),
@@ -297,3 +355,102 @@ _STEPS: dict[str, tuple[str, ...]] = {
     "suspended": ("suspend",),
     "withdrawn": ("withdraw",),
 }
+
+
+async def case_events(db: AsyncSession, case: Case, track: str = "victim") -> list[Any]:
+    """The case's audit events on one track, oldest first."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.audit.models import AuditEvent
+
+    rows = await db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.referral_id == uuid.UUID(case.id), AuditEvent.track == track)
+        .order_by(AuditEvent.seq)
+    )
+    return list(rows.all())
+
+
+async def make_cast_quickly(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> Cast:
+    """The same cast as `make_cast`, written straight to the tables in one flush.
+
+    For tests of the workflow that create a cast each and never look at how users came to be:
+    it skips the identity service (and so its `user.created` events), which costs a tenth.
+    """
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.clock import real_now
+    from app.identity.models import Organisation, User, UserRole
+    from app.identity.security import issue_token
+
+    unit, panel_code = "all-wales-decision-unit", "cardiff-child-panel"
+    members: dict[str, tuple[Role, str]] = {
+        "responder": (Role.FIRST_RESPONDER, "south-wales-police"),
+        "decision_maker": (Role.DECISION_MAKER, unit),
+        "senior": (Role.SENIOR_DECISION_MAKER, unit),
+        "senior_two": (Role.SENIOR_DECISION_MAKER, unit),
+        "panel": (Role.PANEL_MEMBER, unit),
+        "auditor": (Role.AUDITOR, unit),
+        "immigration": (Role.IMMIGRATION_OFFICER, unit),
+        "admin": (Role.ADMIN, unit),
+        "other_responder": (Role.FIRST_RESPONDER, "gwent-police"),
+        "other_unit_maker": (Role.DECISION_MAKER, panel_code),
+    }
+    async with sessions() as session:
+        session.add(
+            Organisation(
+                code=panel_code,
+                name="Cardiff child decision panel",
+                name_cy="Panel plant Caerdydd",
+                sector=Sector.DECISION_UNIT.value,
+                local_authority="W06000015",
+            )
+        )
+        await session.flush()
+        codes = {role_org[1] for role_org in members.values()}
+        rows = await session.execute(
+            select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
+        )
+        ids = dict(rows.all())
+        users: dict[str, AppUser] = {}
+        for name, (role, code) in members.items():
+            user_id, username = uuid.uuid4(), f"{name}-{uuid.uuid4().hex[:8]}"
+            session.add(
+                User(
+                    id=user_id,
+                    username=username,
+                    display_name=name.replace("_", " ").title(),
+                    password_hash="!unusable",
+                    organisation_id=ids[code],
+                    is_active=True,
+                    created_at=real_now(),
+                    role_rows=[UserRole(role=role.value)],
+                )
+            )
+            token = issue_token(app.state.settings, user_id).access_token
+            users[name] = AppUser(user_id, username, code, (role,), token)
+        await session.commit()
+    return Cast(**users, child_panel=panel_code)
+
+
+async def events_of_request(db: AsyncSession, response: httpx.Response) -> list[Any]:
+    """Every audit event the request that gave this response wrote, on any track."""
+    from sqlalchemy import select
+
+    from app.audit.models import AuditEvent
+
+    request_id = response.headers["X-Request-ID"]
+    rows = await db.scalars(select(AuditEvent).where(AuditEvent.request_id == request_id))
+    return list(rows.all())
+
+
+async def refused(db: AsyncSession, response: httpx.Response, status: int, slug: str) -> None:
+    """The command was refused with this status and problem type, and left no event behind."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"] == f"/problems/{slug}"
+    assert await events_of_request(db, response) == []

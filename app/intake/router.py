@@ -1,0 +1,105 @@
+"""POST /referrals and POST /duty-to-notify, both idempotent with `Idempotency-Key`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Header
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app import idempotency
+from app.http import DbSession, RequestNow, etag
+from app.identity.deps import Principal, Requires
+from app.identity.permissions import Permission
+from app.intake import service
+from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.referrals import presenters
+from app.referrals.schemas import ReferralRead
+from app.routing import api_router
+
+router = api_router(tags=["intake"])
+
+FirstResponder = Annotated[Principal, Requires(Permission.FILE_REFERRAL)]
+Notifier = Annotated[Principal, Requires(Permission.FILE_DUTY_TO_NOTIFY)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+Created = tuple[dict[str, Any], dict[str, str]]
+
+
+async def respond_once(
+    request: Request,
+    session: DbSession,
+    actor: Principal,
+    key: str | None,
+    now: RequestNow,
+    create: Callable[[], Awaitable[Created]],
+) -> JSONResponse:
+    """Run `create` once per idempotency key; replay the first response to retries."""
+    if key is None:
+        body, headers = await create()
+        return JSONResponse(body, status_code=201, headers=headers)
+    ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+    claimed = await idempotency.claim(
+        session,
+        user_id=actor.id,
+        endpoint=request.url.path,
+        key=key,
+        request_hash=idempotency.body_hash(await request.body()),
+        now=now,
+        ttl=ttl,
+    )
+    if isinstance(claimed, idempotency.StoredResponse):
+        return JSONResponse(claimed.body, status_code=claimed.status_code, headers=claimed.headers)
+    body, headers = await create()
+    await idempotency.complete(session, claimed, idempotency.StoredResponse(201, body, headers))
+    return JSONResponse(body, status_code=201, headers=headers)
+
+
+@router.post("/referrals", status_code=201, response_model=ReferralRead)
+async def file_referral(
+    request: Request,
+    session: DbSession,
+    actor: FirstResponder,
+    body: ReferralCreate,
+    now: RequestNow,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> Created:
+        settings = request.app.state.settings
+        referral = await service.file_referral(session, settings, actor, body, now=now)
+        loaded = await service.load_full(session, referral.id)
+        headers = {"Location": f"/api/v1/referrals/{referral.id}", "ETag": etag(loaded.version)}
+        return presenters.full(loaded).model_dump(mode="json"), headers
+
+    return await respond_once(request, session, actor, idempotency_key, now, create)
+
+
+@router.post("/duty-to-notify", status_code=201)
+async def file_duty_to_notify(
+    request: Request,
+    session: DbSession,
+    actor: Notifier,
+    body: DutyToNotifyCreate,
+    now: RequestNow,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> Created:
+        report = await service.file_duty_to_notify(session, actor, body, now=now)
+        payload = {
+            "id": str(report.id),
+            "reference": report.reference,
+            "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
+            "organisation": actor.organisation_code,
+            "gender": report.gender,
+            "nationality": report.nationality,
+            "exploitation": {
+                "types": report.exploitation_types,
+                "location": report.exploitation_location,
+                "local_authority": report.local_authority,
+            },
+        }
+        return payload, {"Location": f"/api/v1/duty-to-notify/{report.id}"}
+
+    return await respond_once(request, session, actor, idempotency_key, now, create)

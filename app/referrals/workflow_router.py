@@ -1,0 +1,304 @@
+"""Routes of the identification workflow's commands, the queue and the timeline (API.md
+"Referrals" and "Audit").
+
+Thin by rule (STYLE.md): each handler parses, runs one command or query, presents, and sets
+the `ETag`. API.md's order of checks falls out of the pieces: the role gate (`Requires`, 403)
+and the body (422) in the signature, then `_current` (visibility 404, `If-Match` 428/412), then
+the command (workflow 409 and 403, then 422 rules). No rule, query or commit lives here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.http import DbSession, IfMatch, Paging, RequestNow, etag, require_if_match
+from app.identity.deps import Principal, Requires
+from app.identity.permissions import Permission
+from app.referrals import commands, decisions, presenters, queue, timeline
+from app.referrals.command_schemas import (
+    AgeRequest,
+    AssignRequest,
+    DecisionRequest,
+    NoteCreate,
+    ReconsiderationCreate,
+    ReconsiderationDecision,
+    RerouteRequest,
+    ResumeRequest,
+    ReviewRequest,
+    SuspendRequest,
+    WithdrawRequest,
+)
+from app.referrals.deadlines import wales_date
+from app.referrals.models import Referral
+from app.referrals.schemas import DecisionRead, NoteRead, ReconsiderationRead, ReferralRead
+from app.routing import api_router
+from app.schemas import Page
+
+router = api_router(tags=["workflow"])
+
+Decider = Annotated[Principal, Requires(Permission.DECIDE)]
+Reviewer = Annotated[Principal, Requires(Permission.REVIEW)]
+Requester = Annotated[Principal, Requires(Permission.REQUEST_RECONSIDERATION)]
+Reconsiderer = Annotated[Principal, Requires(Permission.DECIDE_RECONSIDERATION)]
+Withdrawer = Annotated[Principal, Requires(Permission.WITHDRAW)]
+Suspender = Annotated[Principal, Requires(Permission.SUSPEND)]
+Assigner = Annotated[Principal, Requires(Permission.ASSIGN)]
+AgeRecorder = Annotated[Principal, Requires(Permission.RECORD_AGE)]
+Rerouter = Annotated[Principal, Requires(Permission.REROUTE)]
+NoteWriter = Annotated[Principal, Requires(Permission.ADD_NOTE)]
+QueueReader = Annotated[Principal, Requires(Permission.READ_QUEUE)]
+TimelineReader = Annotated[Principal, Requires(Permission.READ_TIMELINE)]
+
+_PATH = "/referrals/{referral_id}"
+
+
+async def _current(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, if_match: str | None
+) -> Referral:
+    """API.md: 404 (not visible) before 428/412 (`If-Match`)."""
+    referral = await commands.load(session, actor, referral_id)
+    require_if_match(if_match, referral.version)
+    return referral
+
+
+def _answer(body: BaseModel, referral: Referral, status_code: int = 200) -> JSONResponse:
+    """A command's answer with the referral's new ETag (API.md "Concurrency")."""
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status_code,
+        headers={"ETag": etag(referral.version)},
+    )
+
+
+def _representation(request: Request, actor: Principal, referral: Referral) -> JSONResponse:
+    secret = request.app.state.settings.secret_key
+    return _answer(presenters.for_viewer(referral, actor, secret), referral)
+
+
+@router.post(f"{_PATH}/decisions", status_code=201, response_model=DecisionRead)
+async def decide(
+    request: Request,
+    session: DbSession,
+    actor: Decider,
+    referral_id: uuid.UUID,
+    body: DecisionRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    decision = await decisions.propose_decision(
+        session,
+        actor,
+        referral,
+        stage=body.stage,
+        outcome=body.outcome,
+        reasons=body.reasons,
+        early_decision_reason=body.early_decision_reason,
+        now=now,
+        settings=request.app.state.settings,
+    )
+    return _answer(presenters.decision(decision), referral, 201)
+
+
+@router.post(f"{_PATH}/decisions/{{decision_id}}/review", response_model=DecisionRead)
+async def review(
+    session: DbSession,
+    actor: Reviewer,
+    referral_id: uuid.UUID,
+    decision_id: uuid.UUID,
+    body: ReviewRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    decision = await decisions.review(
+        session, actor, referral, decision_id, agree=body.agree, comments=body.comments, now=now
+    )
+    return _answer(presenters.decision(decision), referral)
+
+
+@router.post(
+    f"{_PATH}/reconsideration-requests", status_code=201, response_model=ReconsiderationRead
+)
+async def request_reconsideration(
+    request: Request,
+    session: DbSession,
+    actor: Requester,
+    referral_id: uuid.UUID,
+    body: ReconsiderationCreate,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    created = await decisions.request_reconsideration(
+        session,
+        actor,
+        referral,
+        grounds=body.grounds,
+        now=now,
+        settings=request.app.state.settings,
+    )
+    return _answer(presenters.reconsideration(created), referral, 201)
+
+
+@router.post(
+    f"{_PATH}/reconsideration-requests/{{request_id}}/decision", response_model=ReferralRead
+)
+async def decide_reconsideration(
+    request: Request,
+    session: DbSession,
+    actor: Reconsiderer,
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    body: ReconsiderationDecision,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await decisions.decide_reconsideration(
+        session,
+        actor,
+        referral,
+        request_id,
+        accept=body.accept,
+        reasons=body.reasons,
+        now=now,
+        settings=request.app.state.settings,
+    )
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/withdraw", response_model=ReferralRead)
+async def withdraw(
+    request: Request,
+    session: DbSession,
+    actor: Withdrawer,
+    referral_id: uuid.UUID,
+    body: WithdrawRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await commands.withdraw(session, actor, referral, reason=body.reason, now=now)
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/suspend", response_model=ReferralRead)
+async def suspend(
+    request: Request,
+    session: DbSession,
+    actor: Suspender,
+    referral_id: uuid.UUID,
+    body: SuspendRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await commands.suspend(session, actor, referral, reason=body.reason, now=now)
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/resume", response_model=ReferralRead)
+async def resume(
+    request: Request,
+    session: DbSession,
+    actor: Suspender,
+    referral_id: uuid.UUID,
+    body: ResumeRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await commands.resume(
+        session, actor, referral, reason=body.reason, now=now, settings=request.app.state.settings
+    )
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/assign", response_model=ReferralRead)
+async def assign(
+    request: Request,
+    session: DbSession,
+    actor: Assigner,
+    referral_id: uuid.UUID,
+    body: AssignRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await decisions.assign(session, actor, referral, user_id=body.user_id, now=now)
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/age", response_model=ReferralRead)
+async def record_age(
+    request: Request,
+    session: DbSession,
+    actor: AgeRecorder,
+    referral_id: uuid.UUID,
+    body: AgeRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    commands.check_age(body.date_of_birth, today=wales_date(now))  # the body's 422 comes first
+    referral = await _current(session, actor, referral_id, if_match)
+    await commands.record_age(
+        session,
+        actor,
+        referral,
+        date_of_birth=body.date_of_birth,
+        estimated_age=body.estimated_age,
+        reason=body.reason,
+        now=now,
+        consent=(body.consent.given, body.consent.recorded_on) if body.consent else None,
+    )
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/reroute", response_model=ReferralRead)
+async def reroute(
+    request: Request,
+    session: DbSession,
+    actor: Rerouter,
+    referral_id: uuid.UUID,
+    body: RerouteRequest,
+    now: RequestNow,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    referral = await _current(session, actor, referral_id, if_match)
+    await commands.reroute(session, actor, referral, to=body.to, reason=body.reason, now=now)
+    return _representation(request, actor, referral)
+
+
+@router.post(f"{_PATH}/notes", status_code=201, response_model=NoteRead)
+async def add_note(
+    session: DbSession,
+    actor: NoteWriter,
+    referral_id: uuid.UUID,
+    body: NoteCreate,
+    now: RequestNow,
+) -> JSONResponse:
+    # API.md: no If-Match (a note changes no state); the row lock still orders racing writers.
+    referral = await commands.load(session, actor, referral_id)
+    note = await commands.add_note(session, actor, referral, text=body.text, now=now)
+    return _answer(presenters.note(note), referral, 201)
+
+
+@router.get("/queue", response_model=Page[queue.QueueItem])
+async def read_queue(
+    session: DbSession, actor: QueueReader, paging: Paging
+) -> Page[queue.QueueItem]:
+    return await queue.queue(session, actor, paging)
+
+
+@router.get(f"{_PATH}/timeline", response_model=timeline.TimelineRead)
+async def read_timeline(
+    session: DbSession, actor: TimelineReader, referral_id: uuid.UUID
+) -> timeline.TimelineRead:
+    return await timeline.timeline(session, actor, referral_id)
