@@ -1,0 +1,67 @@
+"""The `nrm report` subcommand: write the auditor's report and its CSV files into a folder.
+
+It reads the database of `NRM_DATABASE_URL` in one `transaction()` (it changes nothing) and
+sees everything an auditor sees; the page is the one `GET /statistics/report` serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.clock import service_now
+from app.db import create_engine, create_sessionmaker, transaction
+from app.referrals.deadlines import wales_date
+from app.reports import report, service
+from app.settings import Settings
+
+
+def register(subparsers: Any) -> None:
+    """Add `nrm report --from --to --out DIR` to `nrm`."""
+    parser = subparsers.add_parser(
+        "report", help="write the statistics report (HTML) and its CSV files"
+    )
+    parser.add_argument(
+        "--from", dest="date_from", type=_date, help="first day, inclusive (default 1 January)"
+    )
+    parser.add_argument(
+        "--to", dest="date_to", type=_date, help="last day, inclusive (default today)"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder to write into")
+    parser.set_defaults(handler=_cmd_report)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+async def write_report(
+    settings: Settings, out: Path, *, date_from: date | None, date_to: date | None
+) -> list[Path]:
+    """Gather the report's tables and write the page and its CSV files into `out`."""
+    engine = create_engine(settings)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            today = wales_date(await service_now(session, settings))
+            period = service.period_of(date_from, date_to, today)
+            data = await report.gather(
+                session, period=period, threshold=settings.suppression_threshold
+            )
+    finally:
+        await engine.dispose()
+    return report.write(data, out)
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    written = asyncio.run(
+        write_report(settings, args.out, date_from=args.date_from, date_to=args.date_to)
+    )
+    for path in written:
+        print(path)  # noqa: T201
+    return 0

@@ -1,0 +1,146 @@
+"""Routes of the reports feature: the statistics tables (JSON or CSV) and the auditor's report.
+
+Parses the query, applies the order of checks of API.md (401 → 403 → 422), calls one service
+function and presents its document. Holds no rule and no query: who sees what is
+`service.viewer_of`, the figures come from `service`, the page from `report`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from app.http import DbSession, RequestNow
+from app.identity.deps import Principal, Requires
+from app.identity.permissions import Permission
+from app.referrals.deadlines import wales_date
+from app.referrals.workflow import Stage
+from app.reports import report, service
+from app.reports.schemas import (
+    REFERRAL_BREAKDOWNS,
+    Breakdown,
+    DecisionRow,
+    DecisionStatistics,
+    DisparityRow,
+    DisparityStatistics,
+    OutputFormat,
+    ReferralRow,
+    ReferralStatistics,
+)
+from app.routing import api_router
+
+router = api_router(tags=["reports"])
+
+Statistician = Annotated[Principal, Requires(Permission.READ_STATISTICS)]
+DateFrom = Annotated[date | None, Query(alias="from", description="inclusive; default 1 January")]
+DateTo = Annotated[date | None, Query(alias="to", description="inclusive; default today")]
+By = Annotated[Breakdown, Query(description="what the rows are")]
+Format = Annotated[OutputFormat, Query(alias="format")]
+StageParam = Annotated[Stage, Query(description="the decision stage of the table")]
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def _threshold(request: Request) -> int:
+    threshold: int = request.app.state.settings.suppression_threshold
+    return threshold
+
+
+def _table(
+    document: ReferralStatistics | DecisionStatistics | DisparityStatistics,
+    row_type: type[BaseModel],
+    output: OutputFormat,
+    name: str,
+) -> Response:
+    if output == OutputFormat.JSON:
+        return JSONResponse(document.model_dump(mode="json"))
+    filename = f"{name}-by-{document.by.value}-{document.date_from}-{document.date_to}.csv"
+    return Response(
+        service.to_csv(document.rows, list(row_type.model_fields)),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/statistics/referrals", response_model=ReferralStatistics)
+async def referral_statistics(
+    request: Request,
+    session: DbSession,
+    principal: Statistician,
+    now: RequestNow,
+    by: By,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    output: Format = OutputFormat.JSON,
+) -> Response:
+    viewer = service.viewer_of(principal)
+    service.check_breakdown(by, viewer, allowed=REFERRAL_BREAKDOWNS)
+    period = service.period_of(date_from, date_to, wales_date(now))
+    document = await service.referral_statistics(
+        session, viewer, by=by, period=period, threshold=_threshold(request)
+    )
+    return _table(document, ReferralRow, output, "referrals")
+
+
+@router.get("/statistics/decisions", response_model=DecisionStatistics)
+async def decision_statistics(
+    request: Request,
+    session: DbSession,
+    principal: Statistician,
+    now: RequestNow,
+    by: By,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    stage: StageParam = Stage.REASONABLE_GROUNDS,
+    output: Format = OutputFormat.JSON,
+) -> Response:
+    viewer = service.viewer_of(principal)
+    service.check_breakdown(by, viewer, allowed=frozenset(Breakdown))
+    period = service.period_of(date_from, date_to, wales_date(now))
+    document = await service.decision_statistics(
+        session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
+    )
+    return _table(document, DecisionRow, output, f"decisions-{stage.value}")
+
+
+@router.get("/statistics/disparities", response_model=DisparityStatistics)
+async def disparity_statistics(
+    request: Request,
+    session: DbSession,
+    principal: Statistician,
+    now: RequestNow,
+    by: By,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    stage: StageParam = Stage.REASONABLE_GROUNDS,
+    output: Format = OutputFormat.JSON,
+) -> Response:
+    viewer = service.viewer_of(principal)
+    service.check_breakdown(by, viewer, allowed=frozenset(Breakdown))
+    period = service.period_of(date_from, date_to, wales_date(now))
+    document = await service.disparity_statistics(
+        session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
+    )
+    return _table(document, DisparityRow, output, f"disparities-{stage.value}")
+
+
+@router.get("/statistics/report", response_class=HTMLResponse)
+async def statistics_report(
+    request: Request,
+    session: DbSession,
+    principal: Statistician,
+    now: RequestNow,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> HTMLResponse:
+    report.check_reader(principal)
+    period = service.period_of(date_from, date_to, wales_date(now))
+    data = await report.gather(session, period=period, threshold=_threshold(request))
+    # Drawing the charts is CPU work: keep it off the event loop.
+    page = await run_in_threadpool(report.render, data)
+    return HTMLResponse(page)
