@@ -90,24 +90,7 @@ async def record_at_intake(
     now: datetime,
 ) -> ImmigrationRecord:
     """Store the immigration part of a first responder's form in the compartment."""
-    record = ImmigrationRecord(
-        referral_id=referral_id,
-        status=status.value,
-        home_office_reference=home_office_reference,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(record)
-    await session.flush()
-    await _record_event(
-        session,
-        actor,
-        action=RECORDED,
-        referral_id=referral_id,
-        now=now,
-        changes=_changes(None, status.value, home_office_reference),
-    )
-    return record
+    return await _create(session, actor, referral_id, status, home_office_reference, now)
 
 
 class WriteMode(StrEnum):

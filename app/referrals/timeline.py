@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent, Track
+from app.audit.schemas import AuditEventRead
 from app.errors import NotFound
 from app.identity.deps import Principal
 from app.identity.models import User
@@ -42,34 +42,10 @@ class TimelineStage(ResponseModel):
     met: bool | None
 
 
-class EventActor(ResponseModel):
-    id: uuid.UUID | None
-    organisation: str | None
-    roles: list[str]
-
-
-class TimelineEvent(ResponseModel):
-    """An audit event as `GET /audit/events` gives it."""
-
-    seq: int
-    id: uuid.UUID
-    at: datetime
-    actor: EventActor
-    action: str
-    track: str
-    referral_id: uuid.UUID | None
-    stream: str
-    position: int
-    changes: dict[str, Any]
-    request_id: str | None
-    hash: str
-    prev_hash: str | None
-
-
 class TimelineRead(ResponseModel):
     reference: str
     stages: list[TimelineStage]
-    events: list[TimelineEvent]
+    events: list[AuditEventRead]
 
 
 async def timeline(
@@ -97,7 +73,7 @@ async def timeline(
     return TimelineRead(
         reference=referral.reference,
         stages=[stage for _, stage in stages],
-        events=[_event(e) for e in events],
+        events=[AuditEventRead.of(e) for e in events],
     )
 
 
@@ -152,24 +128,4 @@ async def _withdrawn(session: AsyncSession, event: AuditEvent) -> Ordered:
         due=None,
         working_days=None,
         met=None,
-    )
-
-
-def _event(event: AuditEvent) -> TimelineEvent:
-    return TimelineEvent(
-        seq=event.seq,
-        id=event.id,
-        at=event.at,
-        actor=EventActor(
-            id=event.actor_id, organisation=event.actor_organisation, roles=list(event.actor_roles)
-        ),
-        action=event.action,
-        track=event.track,
-        referral_id=event.referral_id,
-        stream=event.stream,
-        position=event.position,
-        changes=dict(event.changes),
-        request_id=event.request_id,
-        hash=event.hash,
-        prev_hash=event.prev_hash,
     )

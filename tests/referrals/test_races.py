@@ -12,8 +12,11 @@ bypassed, the version check in the UPDATE still stops the loser. SQLite serialis
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -191,3 +194,77 @@ class TestWithoutTheRowLock:
         assert loser.json()["type"] == "/problems/precondition-failed"
         _, version, events, _ = await facts(committed_app, case)
         assert (version, events) == (2, 2)
+
+
+class ServedApp:
+    """The service on a real socket, served by uvicorn in a thread of its own, for clients that
+    race from threads as separate processes would."""
+
+    def __init__(self, database_url: str) -> None:
+        import socket
+
+        import uvicorn
+
+        from app.main import create_app
+        from tests.databases import settings_for
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(
+            create_app(settings_for(database_url)), log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    def __enter__(self) -> ServedApp:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+class TestRacingThreads:
+    """Eight client threads send the same command with the same ETag at once, over HTTP."""
+
+    RACERS = 8
+
+    def _race(self, url: str, path: str, headers: list[dict[str, str]], body: Any) -> list[int]:
+        barrier = threading.Barrier(len(headers))
+
+        def attempt(header: dict[str, str]) -> int:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                barrier.wait(timeout=10)
+                return client.post(path, json=body, headers=header).status_code
+
+        with ThreadPoolExecutor(len(headers)) as pool:
+            return list(pool.map(attempt, headers))
+
+    async def test_one_decision_wins_and_the_others_are_412(
+        self,
+        committed_app: FastAPI,
+        committed_client: httpx.AsyncClient,
+        cast: Cast,
+        throwaway: str,
+    ) -> None:
+        case = await file_case(committed_client, cast.responder)
+        headers = [
+            {**user.headers, "If-Match": case.etag}
+            for user in [cast.decision_maker, cast.senior] * (self.RACERS // 2)
+        ]
+        path = f"/api/v1/referrals/{case.id}/decisions"
+        with ServedApp(throwaway) as served:
+            statuses = await asyncio.to_thread(self._race, served.url, path, headers, RG_POSITIVE)
+
+        assert sorted(statuses) == [201] + [412] * (self.RACERS - 1), statuses
+        status, version, events, decisions = await facts(committed_app, case)
+        assert (status, version, events, decisions) == ("recovery_period", 2, 2, 1)
