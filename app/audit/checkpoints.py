@@ -2,8 +2,9 @@
 
 A checkpoint (API.md) lists every stream's length and head hash up to a seq, under an RFC 6962
 Merkle root, signed with the Ed25519 seed in `NRM_AUDIT_SIGNING_KEY` (`chain` builds and signs
-the document). It is made by `nrm audit checkpoint` (run it from cron; docs/audit.md), never
-by a request: appends never wait for one. Each batch extends the previous checkpoint with the
+the document). It is made by `nrm audit checkpoint` (run it from cron; docs/audit.md) and
+brought up to date when an auditor asks for the latest, never by a write: appends never make
+one. Each batch extends the previous checkpoint with the
 events after its seq, checking that they extend each stream's chain, and refuses to sign
 otherwise. Batches run one at a time across hosts (a PostgreSQL advisory lock; SQLite's
 IMMEDIATE transactions serialise them anyway). This module never writes an event and never
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit import chain, queries
 from app.audit.models import AuditCheckpoint, AuditEvent
 from app.db import transaction
-from app.settings import Settings
+from app.settings import Environment, Settings
 
 BATCH = 5000
 # The advisory lock that names "the checkpoint batch" on PostgreSQL ("nrm_audi" as a bigint).
@@ -38,12 +40,23 @@ class CheckpointError(Exception):
     """A checkpoint cannot be made: no usable signing key, or events that break their chain."""
 
 
+DEVELOPMENT_KEY_LABEL = b"wales-nrm development audit checkpoint key\n"
+
+
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
-    """The checkpoint signing key from the settings; never derived or made up when missing."""
+    """The checkpoint signing key from the settings.
+
+    Outside production, without `NRM_AUDIT_SIGNING_KEY`, a development key derived from the
+    secret key signs, so that checkpoints work out of the box; production refuses to start
+    without a key of its own (`Settings`), so a derived key never signs there.
+    """
     if not settings.audit_signing_key:
-        raise CheckpointError(
-            "NRM_AUDIT_SIGNING_KEY is not set: make one with `nrm audit keygen` and set it"
-        )
+        if settings.env == Environment.PRODUCTION:
+            raise CheckpointError(
+                "NRM_AUDIT_SIGNING_KEY is not set: make one with `nrm audit keygen` and set it"
+            )
+        seed = hashlib.sha256(DEVELOPMENT_KEY_LABEL + settings.secret_key.encode()).digest()
+        return Ed25519PrivateKey.from_private_bytes(seed)
     try:
         return chain.load_private_key(settings.audit_signing_key)
     except (ValueError, binascii.Error) as exc:
@@ -52,10 +65,8 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
         ) from exc
 
 
-def public_key(settings: Settings) -> str | None:
-    """The base64 public key checkpoints are signed with, or None when no key is set."""
-    if not settings.audit_signing_key:
-        return None
+def public_key(settings: Settings) -> str:
+    """The base64 public key checkpoints are signed with."""
     raw = signing_key(settings).public_key().public_bytes_raw()
     return base64.b64encode(raw).decode("ascii")
 
@@ -80,6 +91,30 @@ async def make_checkpoint(
     async with transaction(factory) as session:
         await _one_batch_at_a_time(session)
         return await _make(session, key, upto=upto, now=now, force=force)
+
+
+async def current(
+    session: AsyncSession, settings: Settings, *, now: datetime
+) -> dict[str, Any] | None:
+    """The newest checkpoint, first extended to the present when events were appended since.
+
+    Runs in the caller's transaction (an auditor's request: off the write path). The extension
+    covers only the events after the newest checkpoint, so with `nrm audit checkpoint` run
+    from cron it is small; on PostgreSQL appends wait for it (the horizon's SHARE lock). When
+    no checkpoint can be signed (no usable key, or a chain that does not verify), the newest
+    stored one is returned, never a new one over a broken chain.
+    """
+    try:
+        key = signing_key(settings)
+    except CheckpointError:
+        return await latest(session)
+    upto = await queries.horizon(session)
+    await _one_batch_at_a_time(session)
+    try:
+        made = await _make(session, key, upto=upto, now=now, force=False)
+    except CheckpointError:
+        made = None
+    return made if made is not None else await latest(session)
 
 
 async def latest(session: AsyncSession) -> dict[str, Any] | None:

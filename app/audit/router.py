@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import AwareDatetime
 
 from app.audit import checkpoints, queries
@@ -17,7 +17,7 @@ from app.audit.models import Track
 from app.audit.schemas import AuditEventRead, CheckpointRead, VerifyRead
 from app.audit.verify import verify_trail
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.http import DbSession, PageParams, Paging, encode_cursor
+from app.http import DbSession, PageParams, Paging, RequestNow, encode_cursor
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.routing import api_router
@@ -82,9 +82,12 @@ async def verify(_auditor: Auditor, session: DbSession) -> VerifyRead:
 
 
 @router.get("/audit/checkpoints/latest", response_model=CheckpointRead)
-async def latest_checkpoint(_auditor: Auditor, session: DbSession) -> CheckpointRead:
-    """The newest signed checkpoint, exactly as signed; 404 before the first."""
-    document = await checkpoints.latest(session)
+async def latest_checkpoint(
+    _auditor: Auditor, request: Request, session: DbSession, now: RequestNow
+) -> CheckpointRead:
+    """The newest signed checkpoint, exactly as signed, first extended over the events
+    appended since the last one; 404 while there is none (an empty trail)."""
+    document = await checkpoints.current(session, request.app.state.settings, now=now)
     if document is None:
         raise NotFound("no audit checkpoint has been made yet")
     return CheckpointRead.model_validate(document)

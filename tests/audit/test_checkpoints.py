@@ -116,11 +116,27 @@ def _streams() -> tuple[str, str]:
 
 
 class TestSigningKey:
-    async def test_refuses_to_make_one_without_a_key_and_stores_nothing(self, log: Log) -> None:
-        log.settings = log.settings.model_copy(update={"audit_signing_key": None})
+    async def test_refuses_to_make_one_without_a_key_in_production_and_stores_nothing(
+        self, log: Log
+    ) -> None:
+        # Settings refuse to start production without a key; this is the second line.
+        log.settings = log.settings.model_copy(
+            update={"audit_signing_key": None, "env": "production"}
+        )
         with pytest.raises(checkpoints.CheckpointError, match="nrm audit keygen"):
             await log.checkpoint()
         assert await log.stored() == 0
+
+    async def test_signs_with_a_key_derived_from_the_secret_outside_production(
+        self, log: Log
+    ) -> None:
+        log.settings = log.settings.model_copy(update={"audit_signing_key": None})
+        document = await log.checkpoint()
+        derived = checkpoints.public_key(log.settings)
+        assert document is not None
+        assert chain.verify_checkpoint_signature(document, expected_public_key=derived)
+        other = log.settings.model_copy(update={"secret_key": "another-development-secret"})
+        assert checkpoints.public_key(other) != derived
 
     async def test_refuses_a_key_that_is_not_an_ed25519_seed(self, log: Log) -> None:
         log.settings = log.settings.model_copy(update={"audit_signing_key": "c2hvcnQ="})

@@ -179,14 +179,14 @@ class TestCheckpoint:
         assert chain.verify_checkpoint_signature(document, expected_public_key=expected)
         assert _checkpoints_stored(nrm_env) == 1
 
-    def test_fails_clearly_without_a_signing_key_and_stores_nothing(
+    def test_fails_clearly_with_a_key_that_is_not_a_seed_and_stores_nothing(
         self, nrm_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        monkeypatch.delenv("NRM_AUDIT_SIGNING_KEY")
+        monkeypatch.setenv("NRM_AUDIT_SIGNING_KEY", "c2hvcnQ=")
         get_settings.cache_clear()
         assert main(["audit", "checkpoint"]) == 1
         captured = capsys.readouterr()
-        assert "NRM_AUDIT_SIGNING_KEY is not set" in captured.err
+        assert "32-byte Ed25519 seed" in captured.err
         assert captured.out == ""
         assert _checkpoints_stored(nrm_env) == 0
 

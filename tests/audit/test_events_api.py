@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import chain
 from app.audit import service as audit
-from app.audit.models import AuditEvent, Track
+from app.audit.models import AuditEvent, AuditStream, Track
 from app.http import encode_cursor
 from app.identity.roles import Role
 from tests.factories import AppUser, make_user
@@ -325,10 +326,29 @@ class TestVerifyEndpoint:
 
 
 class TestLatestCheckpointEndpoint:
-    async def test_answers_404_problem_before_the_first_checkpoint(
-        self, client: httpx.AsyncClient, auditor: AppUser
+    """Out of the box (no cron job yet, no key set outside production) an auditor asking for
+    the latest checkpoint gets one signed over every event committed so far."""
+
+    async def test_makes_one_over_every_event_when_none_was_made(
+        self, client: httpx.AsyncClient, db: AsyncSession, auditor: AppUser
     ) -> None:
         response = await client.get("/api/v1/audit/checkpoints/latest", headers=auditor.headers)
-        assert response.status_code == 404
-        assert response.headers["content-type"] == "application/problem+json"
-        assert json.loads(response.text)["type"] == "/problems/not-found"
+        assert response.status_code == 200, response.text
+        document = response.json()
+        newest = await db.scalar(select(func.max(AuditEvent.seq)))
+        assert document["seq"] == newest
+        streams = await db.scalar(select(func.count()).select_from(AuditStream))
+        assert len(document["streams"]) == streams
+        assert chain.verify_checkpoint_signature(document)
+
+    async def test_extends_the_latest_over_events_appended_since(
+        self, app: FastAPI, client: httpx.AsyncClient, db: AsyncSession, auditor: AppUser
+    ) -> None:
+        url = "/api/v1/audit/checkpoints/latest"
+        first = (await client.get(url, headers=auditor.headers)).json()
+        again = (await client.get(url, headers=auditor.headers)).json()
+        assert again == first  # nothing appended: the same signed document
+        await make_user(app, db, Role.FIRST_RESPONDER)  # its creation is an admin event
+        later = (await client.get(url, headers=auditor.headers)).json()
+        assert later["seq"] > first["seq"]
+        assert chain.verify_checkpoint_signature(later)
