@@ -9,6 +9,7 @@ settings. It does no disclosure control: callers pass its figures through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -151,11 +152,19 @@ def _choose_test(table: Table) -> str:
 
 def _p_value(table: Table, test: str) -> float:
     if test == CHI_SQUARE:
-        return float(stats.chi2_contingency(table, correction=False).pvalue)
+        return _probability(stats.chi2_contingency(table, correction=False).pvalue)
     if table.shape == (2, 2):
-        return float(stats.fisher_exact(table).pvalue)
+        return _probability(stats.fisher_exact(table).pvalue)
     method = stats.MonteCarloMethod(rng=np.random.default_rng(_MONTE_CARLO_SEED))
-    return float(stats.fisher_exact(table, method=method).pvalue)
+    return _probability(stats.fisher_exact(table, method=method).pvalue)
+
+
+def _probability(value: object) -> float:
+    """A p-value as a float in [0, 1]: scipy gives a one-element array for some degenerate
+    r×2 tables under the Monte Carlo method, and NaN where nothing can differ (no evidence
+    of a difference: 1)."""
+    p = float(np.asarray(value, dtype=float).reshape(-1)[0])
+    return 1.0 if math.isnan(p) else min(max(p, 0.0), 1.0)
 
 
 def _overall_p_value(table: Table, test: str) -> float | None:

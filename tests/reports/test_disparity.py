@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from statistics import NormalDist
 
@@ -213,6 +214,28 @@ class TestCompareGroups:
     def test_refuses_an_alpha_outside_zero_to_one(self) -> None:
         with pytest.raises(ValueError, match="alpha"):
             compare_groups([], alpha=1.0)
+
+
+class TestSmallTables:
+    def test_every_table_with_one_decision_of_an_outcome_gives_p_values_in_0_1(self) -> None:
+        # Fisher's exact test under Monte Carlo returns a one-element array for degenerate
+        # tables (one positive decision in all, say); the statistics must still answer.
+        counts = range(3)
+        for a, b, c, d, e, f in itertools.product(counts, repeat=6):
+            if min(a + c + e, b + d + f) != 1:
+                continue  # the degenerate family: one decision of one outcome in all
+            groups = [GroupOutcome("x", a, b), GroupOutcome("y", c, d), GroupOutcome("z", e, f)]
+            result = compare_groups(groups)
+            for group in result.groups:
+                for p in (group.p_value, group.p_adjusted):
+                    assert p is None or 0.0 <= p <= 1.0, ((a, b, c, d, e, f), p)
+
+    def test_the_table_that_broke_the_disparities_endpoint(self) -> None:
+        # (positive, negative) per group: one positive decision in all.
+        groups = [GroupOutcome("x", 0, 1), GroupOutcome("y", 0, 1), GroupOutcome("z", 1, 0)]
+        result = compare_groups(groups)
+        assert [g.flagged for g in result.groups] == [False, False, False]
+        assert all(g.p_value is not None for g in result.groups)
 
 
 def _percentile_cont(values: list[int], q: float) -> float:
