@@ -23,7 +23,9 @@ from app.http import request_id_var
 from app.problems import problem_response
 
 log = structlog.get_logger("app.access")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Any visible ASCII (spaces inside), up to the 128 characters the audit trail keeps: echoed as
+# sent; anything else (control characters, non-ASCII, longer) is replaced by a fresh UUID.
+_SAFE_REQUEST_ID = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$")
 
 REQUESTS = Counter("nrm_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("nrm_http_request_seconds", "HTTP request latency", ["method", "route"])

@@ -88,8 +88,12 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 def validation_error(exc: RequestValidationError) -> AppError:
-    """422 with one entry per invalid field, or 400 when the body is not JSON at all."""
+    """422 with one entry per invalid field, 400 when the body is not JSON at all, 404 when a
+    path parameter (an id) is malformed."""
     errors = exc.errors()
+    if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+        # An id that cannot name anything names nothing: 404, as for an id not found.
+        return NotFound("no such object")
     if any(e.get("type") == "json_invalid" for e in errors):
         return MalformedBody("the body is not valid JSON")
     fields = [FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg"))) for e in errors]

@@ -70,9 +70,12 @@ class UserUpdate(RequestModel):
     roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))] | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> UserUpdate:
-        if self.active is None and self.roles is None:
-            raise ValueError("give active, roles or both")
+    def _distinct_roles(self) -> UserUpdate:
+        # An empty body is allowed (API.md: both fields optional) and changes nothing; a field
+        # that is sent must have a value.
+        for name in ("active", "roles"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may be left out but not null")
         if self.roles is not None and len(set(self.roles)) != len(self.roles):
             raise ValueError("roles must not repeat")
         return self

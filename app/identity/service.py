@@ -136,7 +136,8 @@ async def create_user(
 async def update_user(
     session: AsyncSession, actor: Principal, user_id: uuid.UUID, body: UserUpdate, *, now: datetime
 ) -> User:
-    """Activate, deactivate or change roles; one `user.updated` event with before and after."""
+    """Activate, deactivate or change roles; one `user.updated` event with before and after
+    when anything changed (an empty or same-valued update changes and records nothing)."""
     user = await load_user(session, user_id)
     if user is None:
         raise NotFound("no such user")
@@ -151,14 +152,15 @@ async def update_user(
             changes["roles"] = {"before": before, "after": after}
             user.role_rows = [UserRole(role=r) for r in after]
     await session.flush()
-    await audit.record(
-        session,
-        actor.audit_ref(),
-        action="user.updated",
-        track=Track.ADMIN,
-        now=now,
-        changes=changes,
-    )
+    if len(changes) > 1:  # nothing changed, nothing to record
+        await audit.record(
+            session,
+            actor.audit_ref(),
+            action="user.updated",
+            track=Track.ADMIN,
+            now=now,
+            changes=changes,
+        )
     refreshed = await load_user(session, user.id)
     assert refreshed is not None
     return refreshed

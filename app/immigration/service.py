@@ -28,7 +28,7 @@ from app.http import etag, require_if_match
 from app.immigration import queries
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
 
-RECORDED = "immigration.recorded"
+# Every write, creation included (its status "before" is null): API.md names one action.
 UPDATED = "immigration.updated"
 VIEWED = "immigration.viewed"
 LOOKED_UP = "immigration.looked_up"
@@ -179,7 +179,7 @@ async def _create(
     await _record_event(
         session,
         actor,
-        action=RECORDED,
+        action=UPDATED,
         referral_id=referral_id,
         now=now,
         changes=_changes(None, status.value, home_office_reference),

@@ -4,8 +4,9 @@ transaction, between the referral (victim side) and the immigration compartment 
 It is the only module that knows both sides. It validates what depends on the clock or the
 database (dates not in the future, a possible age, a Welsh local authority), decides child or
 adult, applies the consent rule, routes, sets the reasonable-grounds deadline, and writes one
-`referral.submitted` event (victim track) plus, when immigration facts came with the form, the
-compartment's own `immigration.recorded` event (immigration track).
+`referral.submitted` and one `referral.routed` event (victim track) plus, when immigration
+facts came with the form, the compartment's own `immigration.updated` event (immigration
+track).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
 from app.referrals.queries import full_load
 from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, next_reference
-from app.referrals.routing import deciding_unit
+from app.referrals.routing import deciding_unit, routing_rule
 from app.referrals.workflow import Status
 from app.settings import Settings
 
@@ -109,6 +110,19 @@ async def file_referral(
             "is_child": {"after": child},
             "rg_due": {"after": referral.rg_due.isoformat()},
             "personal_data": {"after": ["potential_victim", "account", "exploitation"]},
+        },
+    )
+    # DESIGN §3: routing is recorded as an event of its own, as a re-routing is.
+    await audit.record(
+        session,
+        actor.audit_ref(),
+        action="referral.routed",
+        track=Track.VICTIM,
+        now=now,
+        referral_id=referral.id,
+        changes={
+            "routed_to": {"before": None, "after": unit.code},
+            "rule": {"after": routing_rule(unit.code, is_child=child)},
         },
     )
     if body.immigration is not None:

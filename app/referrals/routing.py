@@ -35,3 +35,12 @@ async def deciding_unit(
     if unit is None:  # reference data missing: an operator error, not the client's
         raise RuntimeError("reference data not loaded: run `nrm db upgrade`")
     return unit
+
+
+def routing_rule(unit_code: str, *, is_child: bool) -> str:
+    """Which rule routed a referral to this unit, as its `referral.routed` event names it."""
+    if not is_child:
+        return "adult"
+    if unit_code == ALL_WALES_DECISION_UNIT:
+        return "child_without_a_local_panel"
+    return "child_decision_panel"

@@ -50,8 +50,9 @@ class TimelineRead(ResponseModel):
 
 async def timeline(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID
-) -> TimelineRead:
-    """The referral's timeline for this reader (404 when they may not read it)."""
+) -> tuple[TimelineRead, int]:
+    """The referral's timeline for this reader (404 when they may not read it), and the
+    referral's version (its ETag)."""
     referral = await get_visible(session, principal, referral_id)
     auditor = principal.has(Role.AUDITOR)
     if not auditor and referral.routed_to_id != principal.organisation_id:
@@ -70,11 +71,12 @@ async def timeline(
     stages += [_reconsidered(r) for r in referral.reconsideration_requests]
     stages += [await _withdrawn(session, e) for e in events if e.action == "referral.withdrawn"]
     stages.sort(key=lambda stage: stage[0])
-    return TimelineRead(
+    read = TimelineRead(
         reference=referral.reference,
         stages=[stage for _, stage in stages],
         events=[AuditEventRead.of(e) for e in events],
     )
+    return read, referral.version
 
 
 Ordered = tuple[datetime, TimelineStage]

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from app.http import DbSession, IfMatch, Paging, RequestNow, etag, require_if_match
 from app.identity.deps import Principal, Requires
@@ -299,6 +299,8 @@ async def read_queue(
 
 @router.get(f"{_PATH}/timeline", response_model=timeline.TimelineRead)
 async def read_timeline(
-    session: DbSession, actor: TimelineReader, referral_id: uuid.UUID
+    response: Response, session: DbSession, actor: TimelineReader, referral_id: uuid.UUID
 ) -> timeline.TimelineRead:
-    return await timeline.timeline(session, actor, referral_id)
+    read, version = await timeline.timeline(session, actor, referral_id)
+    response.headers["ETag"] = etag(version)  # API.md: every read carries the referral's ETag
+    return read

@@ -145,6 +145,21 @@ class TestUpdateUser:
         )
         assert response.status_code == 404
 
+    async def test_an_empty_update_changes_and_records_nothing(
+        self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        admin = await make_user(app, db, Role.ADMIN)
+        user = await make_user(app, db, Role.DECISION_MAKER)
+        for body in ({}, {"active": True}, {"roles": ["decision_maker"]}):
+            response = await client.patch(
+                f"/api/v1/users/{user.id}", json=body, headers=admin.headers
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["roles"] == ["decision_maker"]
+            assert response.json()["active"] is True
+        updated = await db.scalar(select(AuditEvent).where(AuditEvent.action == "user.updated"))
+        assert updated is None
+
     async def test_active_must_be_a_json_boolean(
         self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
     ) -> None:

@@ -114,7 +114,7 @@ class TestReadRecord:
     ) -> None:
         await client.get(immigration_path(referral["id"]), headers=cast.immigration.headers)
         events = await compartment_events(db, referral["id"])
-        assert [e.action for e in events] == ["immigration.recorded", "immigration.viewed"]
+        assert [e.action for e in events] == ["immigration.updated", "immigration.viewed"]
         viewed = events[-1]
         assert viewed.track == "immigration"
         assert viewed.actor_id == cast.immigration.id
@@ -134,7 +134,7 @@ class TestCreateRecord:
         again = await client.get(immigration_path(bare["id"]), headers=cast.immigration.headers)
         assert again.json()["home_office_reference"] == "HO-9"
         events = await compartment_events(db, bare["id"])
-        assert [e.action for e in events] == ["immigration.recorded", "immigration.viewed"]
+        assert [e.action for e in events] == ["immigration.updated", "immigration.viewed"]
         event = events[0]
         assert event.changes == {
             "status": {"before": None, "after": "asylum_seeker"},
@@ -373,7 +373,7 @@ class TestConcurrentCreation:
             recorded = await session.scalar(
                 select(func.count())
                 .select_from(AuditEvent)
-                .where(AuditEvent.action == "immigration.recorded")
+                .where(AuditEvent.action == "immigration.updated")
             )
         assert records == 1
         assert recorded == 1

@@ -52,7 +52,7 @@ async def counts(db: AsyncSession) -> tuple[int, int, int]:
         .select_from(AuditEvent)
         .where(
             AuditEvent.action.in_(
-                ["referral.submitted", "immigration.recorded", "duty_to_notify.submitted"]
+                ["referral.submitted", "immigration.updated", "duty_to_notify.submitted"]
             )
         )
     )

@@ -70,12 +70,17 @@ class TestFiling:
         assert body["deadlines"]["recovery_period_ends"] is None
         assert body["deadlines"]["panel_review_due"] is None
 
-    async def test_writes_one_submitted_event_that_copies_no_personal_data(
+    async def test_writes_submitted_and_routed_events_that_copy_no_personal_data(
         self, client: httpx.AsyncClient, db: AsyncSession, responder: SignedIn
     ) -> None:
         body = (await file_referral(client, responder)).json()
         victim = [e for e in await events(db, body["id"]) if e.track == "victim"]
-        assert [e.action for e in victim] == ["referral.submitted"]
+        assert [e.action for e in victim] == ["referral.submitted", "referral.routed"]
+        routed = victim[1].changes
+        assert routed == {
+            "routed_to": {"before": None, "after": ALL_WALES},
+            "rule": {"after": "adult"},
+        }
         event = victim[0]
         assert event.actor_id == responder.id
         assert event.stream == f"referral:{body['id']}"
@@ -83,6 +88,7 @@ class TestFiling:
         assert event.changes["status"] == {"after": "awaiting_rg"}
         for secret in ("Ana", "Popescu", "1999-04-02", "What the first responder saw"):
             assert secret not in event.canonical
+            assert secret not in victim[1].canonical
 
     async def test_a_referral_names_no_immigration_fact(
         self, client: httpx.AsyncClient, responder: SignedIn
@@ -104,7 +110,7 @@ class TestImmigrationPart:
         assert record is not None
         assert (record.status, record.home_office_reference) == ("visa_overstayer", "HO-123456")
         compartment = [e for e in await events(db, body["id"]) if e.track == "immigration"]
-        assert [e.action for e in compartment] == ["immigration.recorded"]
+        assert [e.action for e in compartment] == ["immigration.updated"]
         assert compartment[0].stream == f"immigration:{body['id']}"
         assert "HO-123456" not in compartment[0].canonical
 
@@ -143,6 +149,8 @@ class TestRouting:
         assert body["routed_to"]["code"] == "cardiff-panel"
         submitted = [e for e in await events(db, body["id"]) if e.action == "referral.submitted"]
         assert submitted[0].changes["routed_to"] == {"after": "cardiff-panel"}
+        routed = [e for e in await events(db, body["id"]) if e.action == "referral.routed"]
+        assert routed[0].changes["rule"] == {"after": "child_decision_panel"}
 
     async def test_a_person_of_unknown_age_is_routed_as_a_child(
         self, client: httpx.AsyncClient, db: AsyncSession, responder: SignedIn
@@ -163,6 +171,8 @@ class TestRouting:
         form = child_form(exploitation={"local_authority": "W06000001"})
         body = (await file_referral(client, responder, form)).json()
         assert body["routed_to"]["code"] == ALL_WALES
+        routed = [e for e in await events(db, body["id"]) if e.action == "referral.routed"]
+        assert routed[0].changes["rule"] == {"after": "child_without_a_local_panel"}
 
     async def test_a_council_of_the_same_area_is_not_a_panel(
         self, client: httpx.AsyncClient, db: AsyncSession, responder: SignedIn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -119,6 +120,18 @@ class TestProblemFormat:
             await client.post("/api/v1/users", json={}, headers=user.headers), 403, "forbidden"
         )
 
+    async def test_a_malformed_id_in_the_path_is_404_after_the_role_check(
+        self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        maker = await make_user(app, db, Role.DECISION_MAKER)
+        for path in ("/api/v1/referrals/12345", "/api/v1/referrals/not-a-uuid/timeline"):
+            assert_problem(await client.get(path, headers=maker.headers), 404, "not-found")
+        response = await client.post(
+            "/api/v1/referrals/x/decisions/y/review", json={}, headers=maker.headers
+        )
+        assert_problem(response, 403, "forbidden")  # a decision maker may never review
+        assert_problem(await client.get("/api/v1/referrals/12345"), 401, "not-authenticated")
+
     async def test_unknown_route_is_404(self, client: httpx.AsyncClient) -> None:
         assert_problem(await client.get("/api/v1/no-such-thing"), 404, "not-found")
 
@@ -170,6 +183,19 @@ class TestRequestId:
     async def test_echoes_the_clients_request_id(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
         assert response.headers["x-request-id"] == "abc-123"
+
+    async def test_echoes_any_visible_ascii_up_to_128_characters(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        for sent in ("has space, comma+plus=eq", "dGVzdA==/+", "x" * 128):
+            response = await client.get("/healthz", headers={"X-Request-ID": sent})
+            assert response.headers["x-request-id"] == sent
+
+    async def test_replaces_what_it_cannot_keep(self, client: httpx.AsyncClient) -> None:
+        for sent in ("x" * 129, " leading", "trailing ", "tab\there"):
+            response = await client.get("/healthz", headers={"X-Request-ID": sent})
+            assert response.headers["x-request-id"] != sent
+            uuid.UUID(response.headers["x-request-id"])
 
     async def test_makes_one_when_the_client_sent_none(self, client: httpx.AsyncClient) -> None:
         first = (await client.get("/healthz")).headers["x-request-id"]

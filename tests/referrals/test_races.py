@@ -110,7 +110,7 @@ class TestRacingCommands:
             assert statuses in ([200, 412, 412], [201, 412, 412]), [r.text for r in responses]
             status, version, events, _ = await facts(committed_app, case)
             assert version == 2
-            assert events == 2  # submitted + the winner's one event
+            assert events == 3  # submitted, routed + the winner's one event
             winner = next(r for r in responses if r.is_success)
             won = "recovery_period" if winner.status_code == 201 else winner.json()["status"]
             assert status == won
@@ -134,7 +134,12 @@ class TestRacingCommands:
             )
         )
         assert sorted(r.status_code for r in responses) == [201, 412]
-        assert await facts(committed_app, case) == ("cg_positive", 3, 3, 2)
+        assert await facts(committed_app, case) == (
+            "cg_positive",
+            3,
+            4,
+            2,
+        )  # events: submitted, routed, two decisions
 
     async def test_a_note_racing_a_command_always_lands_on_the_newest_version(
         self,
@@ -156,7 +161,12 @@ class TestRacingCommands:
         assert added.status_code == 201, added.text
         assert assign.status_code in (200, 412), assign.text
         landed = 1 + (assign.status_code == 200)
-        assert await facts(committed_app, case) == ("awaiting_rg", 1 + landed, 1 + landed, 0)
+        assert await facts(committed_app, case) == (
+            "awaiting_rg",
+            1 + landed,
+            2 + landed,
+            0,
+        )  # submitted and routed first
         if assign.status_code == 200:
             assert sorted([case.version, note.version]) == [2, 3]
         else:
@@ -193,7 +203,7 @@ class TestWithoutTheRowLock:
         loser = next(r for r in responses if r.status_code == 412)
         assert loser.json()["type"] == "/problems/precondition-failed"
         _, version, events, _ = await facts(committed_app, case)
-        assert (version, events) == (2, 2)
+        assert (version, events) == (2, 3)  # submitted, routed, one decision
 
 
 class ServedApp:
@@ -267,4 +277,4 @@ class TestRacingThreads:
 
         assert sorted(statuses) == [201] + [412] * (self.RACERS - 1), statuses
         status, version, events, decisions = await facts(committed_app, case)
-        assert (status, version, events, decisions) == ("recovery_period", 2, 2, 1)
+        assert (status, version, events, decisions) == ("recovery_period", 2, 3, 1)

@@ -94,12 +94,12 @@ class TestReadReferral:
         ]
         assert all("Ana" not in e.canonical for e in viewed)
 
-    async def test_a_malformed_id_is_422_after_the_role_gate(
+    async def test_a_malformed_id_is_404_after_the_role_gate(
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
         malformed = await client.get("/api/v1/referrals/nope", headers=cast.responder.headers)
-        assert malformed.status_code == 422
-        assert malformed.json()["errors"][0]["field"] == "referral_id"
+        assert malformed.status_code == 404  # an id that names nothing: no such referral
+        assert malformed.json()["type"] == "/problems/not-found"
         refused = await client.get("/api/v1/referrals/nope", headers=cast.admin.headers)
         assert refused.status_code == 403
 

@@ -76,6 +76,7 @@ class TestStages:
         got = stages(response)
 
         assert response.json()["reference"] == case.reference
+        assert response.headers["ETag"] == case.etag  # the referral's, as every read carries
         assert [s["name"] for s in got] == [
             "submitted", "reasonable_grounds", "conclusive_grounds", "reconsideration",
         ]  # fmt: skip
@@ -122,13 +123,14 @@ class TestEvents:
         events = (await timeline(client, cast.decision_maker, case)).json()["events"]
         assert {e["track"] for e in events} == {"victim"}
         assert [e["action"] for e in events] == [
-            "referral.submitted", "decision.effective", "decision.proposed", "decision.reviewed",
+            "referral.submitted", "referral.routed", "decision.effective", "decision.proposed",
+            "decision.reviewed",
             "reconsideration.requested", "reconsideration.declined",
         ]  # fmt: skip
         assert all(set(e) == EVENT_KEYS for e in events)
         assert [e["position"] for e in events] == sorted(e["position"] for e in events)
         assert events[1]["prev_hash"] == events[0]["hash"]
-        assert events[1]["actor"]["id"] == str(cast.decision_maker.id)
+        assert events[2]["actor"]["id"] == str(cast.decision_maker.id)
 
     async def test_an_auditor_also_sees_the_access_track_but_never_immigration(
         self, client: httpx.AsyncClient, cast: Cast
@@ -137,7 +139,7 @@ class TestEvents:
         await client.get(f"/api/v1/referrals/{case.id}", headers=cast.decision_maker.headers)
         events = (await timeline(client, cast.auditor, case)).json()["events"]
         assert {e["track"] for e in events} == {"victim", "access"}
-        assert "immigration.recorded" not in {e["action"] for e in events}
+        assert "immigration.updated" not in {e["action"] for e in events}
 
 
 class TestWhoMayRead:
