@@ -161,7 +161,7 @@ def _p_value(table: Table, test: str) -> float:
 
 def _probability(value: object) -> float:
     """A p-value as a float in [0, 1]: scipy gives a one-element array for some degenerate
-    r×2 tables under the Monte Carlo method, and NaN where nothing can differ (no evidence
+    r x 2 tables under the Monte Carlo method, and NaN where nothing can differ (no evidence
     of a difference: 1)."""
     p = float(np.asarray(value, dtype=float).reshape(-1)[0])
     return 1.0 if math.isnan(p) else min(max(p, 0.0), 1.0)
