@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(default=5, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # Log-in throttling: this many failed log-ins of one user within the window refuse the
+    # next attempts with 429 until the oldest of them leaves the window.
+    login_failures_allowed: int = Field(default=10, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

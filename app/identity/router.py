@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.errors import InvalidCredentials
+from app.errors import InvalidCredentials, TooManyRequests
 from app.http import DbSession, Paging, RequestNow, encode_cursor
 from app.identity import service
 from app.identity.deps import CurrentPrincipal, Principal, Requires
@@ -57,8 +57,12 @@ async def token(
 ) -> Response:
     settings = request.app.state.settings
     user = await service.authenticate(session, settings, form.username, form.password, now=now)
+    # A refusal's event must commit: answer, do not raise past the transaction.
+    if isinstance(user, service.Throttled):
+        retry = {"Retry-After": str(user.retry_after_seconds)}
+        refusal = TooManyRequests("too many failed log-ins; try again later", headers=retry)
+        return problem_response(refusal, request)
     if user is None:
-        # The refusal's event must commit: answer, do not raise past the transaction.
         return problem_response(InvalidCredentials("invalid username or password"), request)
     issued = issue_token(settings, user.id)
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)

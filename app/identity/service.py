@@ -6,15 +6,17 @@ commit (the router answers 401 after it).
 
 from __future__ import annotations
 
+import math
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
-from app.audit.models import Track
+from app.audit.models import AuditEvent, Track
 from app.errors import DuplicateCode, FieldError, NotFound, UsernameTaken, ValidationFailed
 from app.identity.deps import Principal
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
@@ -166,20 +168,66 @@ async def update_user(
     return refreshed
 
 
+LOGIN_FAILED = "auth.login_failed"
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """Too many failed log-ins of this user lately: refused without checking the password."""
+
+    retry_after_seconds: int
+
+
+async def _throttled(
+    session: AsyncSession, settings: Settings, user: User, now: datetime
+) -> Throttled | None:
+    """Read from the audit trail, so every worker agrees: the user's recent failures."""
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    recent = (
+        await session.scalars(
+            select(AuditEvent.at)
+            .where(
+                AuditEvent.actor_id == user.id,
+                AuditEvent.action == LOGIN_FAILED,
+                AuditEvent.at > now - window,
+            )
+            .order_by(AuditEvent.at.desc())
+            .limit(settings.login_failures_allowed)
+        )
+    ).all()
+    if len(recent) < settings.login_failures_allowed:
+        return None
+    lifted = recent[-1] + window  # when the oldest counted failure leaves the window
+    return Throttled(max(1, math.ceil((lifted - now).total_seconds())))
+
+
 async def authenticate(
     session: AsyncSession, settings: Settings, username: str, password: str, *, now: datetime
-) -> User | None:
-    """The user if the credentials match; either way the attempt is audited."""
+) -> User | Throttled | None:
+    """The user if the credentials match, None if not, Throttled after too many failures;
+    every attempt is audited (a throttled one as `auth.login_throttled`)."""
     user = await session.scalar(
         select(User).where(User.username == username).options(selectinload(User.organisation))
     )
+    if user is not None:
+        throttled = await _throttled(session, settings, user, now)
+        if throttled is not None:
+            await audit.record(
+                session,
+                audit.ActorRef(user.id, user.organisation.code, ()),
+                action="auth.login_throttled",
+                track=Track.ACCESS,
+                now=now,
+                changes={"username": {"after": username[:64]}},
+            )
+            return throttled
     ok = verify_password(settings, user.password_hash if user else None, password)
     ok = ok and user is not None and user.is_active
     actor = audit.ActorRef(user.id, user.organisation.code, ()) if user else audit.SYSTEM
     await audit.record(
         session,
         actor,
-        action="auth.login_succeeded" if ok else "auth.login_failed",
+        action="auth.login_succeeded" if ok else LOGIN_FAILED,
         track=Track.ACCESS,
         now=now,
         changes={"username": {"after": username[:64]}},

@@ -63,6 +63,39 @@ class TestToken:
         assert [e.actor_id for e in events] == [user.id]
         assert "a-wrong-password-123" not in events[0].canonical
 
+    async def test_too_many_failures_are_429_until_the_window_passes(
+        self,
+        app: FastAPI,
+        db: AsyncSession,
+        client: httpx.AsyncClient,
+    ) -> None:
+        limits = {"login_failures_allowed": 3, "login_failure_window_minutes": 15}
+        saved = app.state.settings
+        app.state.settings = saved.model_copy(update=limits)
+        try:
+            await self._throttling(app, db, client)
+        finally:
+            app.state.settings = saved
+
+    async def _throttling(self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient) -> None:
+        user, other = await make_user(app, db), await make_user(app, db)
+        for _ in range(3):
+            assert (await _login(client, user.username, "wrong-password-1")).status_code == 401
+        refused = await _login(client, user.username, PASSWORD)  # even the right password
+        assert refused.status_code == 429
+        assert refused.json()["type"] == "/problems/too-many-requests"
+        assert 1 <= int(refused.headers["retry-after"]) <= 15 * 60
+        throttled = await db.scalars(
+            select(AuditEvent.actor_id).where(AuditEvent.action == "auth.login_throttled")
+        )
+        assert throttled.all() == [user.id]
+        assert (await _login(client, other.username, PASSWORD)).status_code == 200
+        moved = await client.post(
+            "/api/v1/test-clock", json={"advance_days": 1}, headers=other.headers
+        )
+        assert moved.status_code == 200
+        assert (await _login(client, user.username, PASSWORD)).status_code == 200
+
     async def test_successful_log_in_is_audited(
         self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
     ) -> None:
