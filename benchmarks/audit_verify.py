@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import statistics
@@ -121,6 +122,12 @@ def load(libpq_url: str, events: int, streams: int) -> float:
         with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for row in rows(events, streams):
                 copy.write_row(row)
+        # The head rows `record()` would have kept: each stream's length and head hash.
+        connection.execute(
+            """INSERT INTO audit_streams (stream, length, head, prev_head)
+            SELECT DISTINCT ON (stream) stream, "position", hash, prev_hash FROM audit_events
+            ORDER BY stream, "position" DESC"""
+        )
         connection.commit()
     with psycopg.connect(libpq_url, autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE) audit_events")
@@ -132,7 +139,7 @@ def rss_mib() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-async def verify_child(url: str) -> dict[str, Any]:
+async def verify_child(url: str, workers: int) -> dict[str, Any]:
     """Run in a fresh process: walk every chain, sampling resident memory as it goes."""
     engine = create_engine(Settings(database_url=url))
     samples: list[float] = []
@@ -149,7 +156,7 @@ async def verify_child(url: str) -> dict[str, Any]:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             started = time.perf_counter()
-            report = await verify_trail(session)
+            report = await verify_trail(session, workers=workers)
             elapsed = time.perf_counter() - started
             stop.set()
     finally:
@@ -206,10 +213,10 @@ def main() -> None:
     parser.add_argument("url", nargs="?", default=DEFAULT_URL)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--streams", type=int, default=20_000)
-    parser.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--verify-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.verify_child:
-        print(json.dumps(asyncio.run(verify_child(args.url))))
+        print(json.dumps(asyncio.run(verify_child(args.url, args.verify_child))))
         return
     server = args.url.split("://", 1)[1].rsplit("/", 1)[0]
     admin = f"postgresql://{server}/postgres"
@@ -221,17 +228,21 @@ def main() -> None:
         command.upgrade(alembic_config(url), "heads")
         seconds = load(f"postgresql://{server}/{name}", args.events, args.streams)
         print(f"loaded {args.events:,} events over {args.streams:,} streams in {seconds:.0f} s")
-        child = subprocess.run(
-            [sys.executable, __file__, url, "--verify-child"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        result = json.loads(child.stdout)
-        rate = result["events"] / result["seconds"]
-        print(f"verify_trail: {result['events']:,} events in {result['seconds']:.2f} s "
-              f"= {rate:,.0f} events/s, valid={result['valid']}")  # fmt: skip
-        print(f"resident memory: {result['baseline_mib']:.0f} MiB before the walk, "
-              f"{result['rss_mib_by_quarter']} MiB at each quarter, "
-              f"peak {result['peak_rss_mib']:.0f} MiB")  # fmt: skip
+        # One walk (GET /audit/verify, in the request's transaction) and one per core
+        # (`nrm audit verify`, streams split over connections in one snapshot).
+        for workers in sorted({1, os.cpu_count() or 1}):
+            child = subprocess.run(
+                [sys.executable, __file__, url, "--verify-child", str(workers)],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            result = json.loads(child.stdout)
+            rate = result["events"] / result["seconds"]
+            print(f"verify_trail, {workers} walk(s): {result['events']:,} events in "
+                  f"{result['seconds']:.2f} s = {rate:,.0f} events/s, "
+                  f"valid={result['valid']}")  # fmt: skip
+            print(f"  resident memory: {result['baseline_mib']:.0f} MiB before the walk, "
+                  f"{result['rss_mib_by_quarter']} MiB at each quarter, "
+                  f"peak {result['peak_rss_mib']:.0f} MiB")  # fmt: skip
         for filter_name, ms in asyncio.run(time_filters(url, args.events)).items():
             print(f"GET /audit/events first page (50) by {filter_name}: {ms:.1f} ms")
     finally:

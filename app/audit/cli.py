@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -29,6 +30,8 @@ from app.db import create_engine, create_sessionmaker, transaction
 from app.settings import Settings
 
 T = TypeVar("T")
+# `nrm audit verify` walks the chains on this many connections at once (PostgreSQL).
+WORKERS = max(1, min(8, os.cpu_count() or 1))
 
 
 def register(subparsers: Any) -> None:
@@ -99,9 +102,11 @@ async def _verify(
 ) -> VerifyReport:
     async with transaction(factory) as session:
         if saved:
-            return await verify_trail(session, checkpoints=saved, public_key=pinned)
+            return await verify_trail(
+                session, checkpoints=saved, public_key=pinned, workers=WORKERS
+            )
         latest = await checkpoints.latest(session)
-        return await verify_trail(session, checkpoints=[latest] if latest else [])
+        return await verify_trail(session, checkpoints=[latest] if latest else [], workers=WORKERS)
 
 
 def _cmd_checkpoint(_args: argparse.Namespace, settings: Settings) -> int:

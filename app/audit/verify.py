@@ -1,27 +1,32 @@
 """Verification of the stored audit trail: walk every chain, check columns, check checkpoints.
 
-Read-only. Events are streamed in (stream, position) order (COPY on PostgreSQL, a server-side
-cursor on SQLite), so memory stays constant in the number of events (it grows only with the
-number of streams), and fed to `chain.ChainVerifier`. Each row's columns must also agree with
-the canonical content its hash covers, so that editing a column (the `action` an auditor
-filters on, say) is caught too: on PostgreSQL the database rebuilds the canonical text from
-the columns and compares it while rows stream to Python; on SQLite `chain.content_matches`
-compares the values. Checkpoints, when given, must be signed and still covered by the chains
-(`chain.checkpoint_covered`): that catches what a chain cannot show, a stream cut short or
-removed.
+Read-only, in constant memory. On PostgreSQL the database walks the chains itself, in one
+aggregate statement: a window over each stream in position order compares every event's
+position and `prev_hash` with the event before it, recomputes its hash with `sha256()` from
+the stored canonical bytes, and rebuilds the canonical text from the columns (so that editing
+a column, the `action` an auditor filters on, say, is caught too); only the count and the
+lowest bad seq come back. With an engine and `workers > 1` (the CLI), the streams are split
+into ranges of about equal size walked on that many connections at once, all in one exported
+snapshot. On SQLite the events stream to Python in (stream, position) order through
+`chain.ChainVerifier`, and `chain.content_matches` compares the columns. Checkpoints, when
+given, must be signed and still covered by the chains (`chain.checkpoint_covered`): that
+catches what a chain cannot show, a stream cut short or removed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.audit import chain
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditStream
 
 BATCH = 5000
 
@@ -42,14 +47,30 @@ _PG_COLUMNS_AS_CANONICAL = """'{"action":' || to_json(action)::text
     || ',"stream":' || to_json(stream)::text
     || ',"track":' || to_json(track)::text
     || ',"v":1}'"""
-# COPY streams rows while the server still produces them, so the database's work (the index
-# walk, the comparison above) runs beside the Python walk instead of between its fetches.
-_PG_WALK = f"""COPY (
-    SELECT seq, stream, "position", convert_to(canonical, 'UTF8'), prev_hash, hash,
-        canonical IS NOT DISTINCT FROM ({_PG_COLUMNS_AS_CANONICAL})
-    FROM audit_events ORDER BY stream, "position"
-) TO STDOUT (FORMAT BINARY)"""  # noqa: S608 - constants only
-_PG_WALK_TYPES = ["int8", "text", "int8", "bytea", "text", "text", "bool"]
+# One aggregate over every chain (or one range of streams): an event is bad when its position
+# does not follow the one before it in its stream, its prev_hash is not that event's hash, its
+# hash does not recompute from its stored canonical bytes (as `chain.event_hash` does), or its
+# columns disagree with those bytes. The ChainVerifier's rules, run where the rows are.
+_PG_CHAINS = f"""SELECT count(*), min(seq) FILTER (WHERE bad) FROM (
+    SELECT seq, (
+        prev_hash IS DISTINCT FROM lag(hash) OVER w
+        OR "position" IS DISTINCT FROM coalesce(lag("position") OVER w, 0) + 1
+        OR hash IS DISTINCT FROM encode(sha256(convert_to(
+            coalesce(prev_hash, '') || E'\\n' || canonical, 'UTF8')), 'hex')
+        OR canonical IS DISTINCT FROM ({_PG_COLUMNS_AS_CANONICAL})
+    ) AS bad
+    FROM audit_events
+    WHERE (CAST(%(low)s AS text) IS NULL OR stream >= %(low)s)
+        AND (CAST(%(high)s AS text) IS NULL OR stream < %(high)s)
+    WINDOW w AS (PARTITION BY stream ORDER BY "position")
+) AS walked"""  # noqa: S608 - constants only
+# The newest event of each stream a checkpoint names, and the events at the lengths it signed.
+_PG_HEADS = """SELECT DISTINCT ON (stream) stream, "position", hash FROM audit_events
+    WHERE stream = ANY(:streams) ORDER BY stream, "position" DESC"""
+_PG_HASHES_AT = """SELECT e.stream, e."position", e.hash FROM audit_events AS e
+    JOIN unnest(CAST(:streams AS text[]), CAST(:positions AS bigint[])) AS w(stream, "position")
+    ON e.stream = w.stream AND e."position" = w."position"
+"""
 _CHAIN_COLUMNS = (
     AuditEvent.seq,
     AuditEvent.stream,
@@ -89,7 +110,8 @@ class VerifyReport:
 
 
 class _Walk:
-    """One pass over the events: the chains, the columns, and the hashes checkpoints need."""
+    """SQLite's pass over the events: the chains, the columns, and the hashes checkpoints
+    need."""
 
     __slots__ = ("_accept", "_hashes", "_wanted", "first_invalid", "verifier")
 
@@ -112,8 +134,9 @@ class _Walk:
         if self.first_invalid is None or seq < self.first_invalid:
             self.first_invalid = seq
 
-    def hash_at(self, stream: str, position: int) -> str | None:
-        return self._hashes.get((stream, position))
+    @property
+    def hashes(self) -> Mapping[tuple[str, int], str]:
+        return self._hashes
 
 
 async def verify_trail(
@@ -121,11 +144,14 @@ async def verify_trail(
     *,
     checkpoints: Sequence[Mapping[str, Any]] = (),
     public_key: str | None = None,
+    workers: int = 1,
 ) -> VerifyReport:
     """Walk every chain and check each checkpoint against it.
 
     With `public_key` (base64), each checkpoint must be signed by that key; otherwise by the
-    key it embeds (which proves its integrity, not who made it).
+    key it embeds (which proves its integrity, not who made it). On PostgreSQL, with
+    `workers > 1` and a session bound to an engine, the walk runs on that many connections of
+    the engine in one snapshot; otherwise in the session's own transaction.
     """
     problems: list[str] = []
     signed = []
@@ -134,19 +160,33 @@ async def verify_trail(
             signed.append(checkpoint)
         else:
             problems.append(f"checkpoint at seq {checkpoint.get('seq')} is not validly signed")
-    walk = _Walk(_wanted_positions(signed))
-    await _walk_events(session, walk)
-    heads = walk.verifier.heads()
+    wanted = _wanted_positions(signed)
+    if session.get_bind().dialect.name == "postgresql":
+        outcome = await _walk_postgresql(session, wanted, workers)
+    else:
+        outcome = await _walk_sqlite(session, wanted)
     for checkpoint in signed:
-        problems.extend(chain.checkpoint_covered(checkpoint, heads, walk.hash_at))
-    result = walk.verifier.result()
+        problems.extend(chain.checkpoint_covered(checkpoint, outcome.heads, outcome.hash_at))
     return VerifyReport(
-        valid=walk.first_invalid is None and not problems,
-        events_checked=result.events_checked,
-        first_invalid_seq=walk.first_invalid,
+        valid=outcome.first_invalid is None and not problems,
+        events_checked=outcome.checked,
+        first_invalid_seq=outcome.first_invalid,
         checkpoint_seq=max((int(c["seq"]) for c in signed), default=None),
         problems=problems,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a walk found: events checked, the lowest bad seq, and what checkpoints need."""
+
+    checked: int
+    first_invalid: int | None
+    heads: Mapping[str, tuple[int, str]]
+    hashes: Mapping[tuple[str, int], str]
+
+    def hash_at(self, stream: str, position: int) -> str | None:
+        return self.hashes.get((stream, position))
 
 
 def _wanted_positions(checkpoints: Sequence[Mapping[str, Any]]) -> dict[str, set[int]]:
@@ -157,27 +197,93 @@ def _wanted_positions(checkpoints: Sequence[Mapping[str, Any]]) -> dict[str, set
     return wanted
 
 
-async def _walk_events(session: AsyncSession, walk: _Walk) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        await _walk_postgresql(session, walk)
+async def _walk_postgresql(
+    session: AsyncSession, wanted: Mapping[str, set[int]], workers: int
+) -> _Outcome:
+    bind = session.bind
+    if workers > 1 and isinstance(bind, AsyncEngine):
+        async with _snapshot(bind, workers) as connections:
+            ranges = _ranges(await _stream_sizes(connections[0]), len(connections))
+            parts = await asyncio.gather(
+                *(
+                    _walk_range(c, low, high)
+                    for c, (low, high) in zip(connections, ranges, strict=False)
+                )
+            )
+            heads, hashes = await _checkpoint_facts(connections[0], wanted)
     else:
-        await _walk_sqlite(session, walk)
+        connection = await session.connection()
+        parts = [await _walk_range(connection, None, None)]
+        heads, hashes = await _checkpoint_facts(connection, wanted)
+    bad = [first for _, first in parts if first is not None]
+    return _Outcome(sum(n for n, _ in parts), min(bad, default=None), heads, hashes)
 
 
-async def _walk_postgresql(session: AsyncSession, walk: _Walk) -> None:
-    """The walk over the session's own connection and transaction, through psycopg's COPY."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    if driver is None:
-        raise RuntimeError("the session has no database connection")
-    stored = chain.StoredEvent
-    async with driver.cursor() as cursor, cursor.copy(_PG_WALK) as copy:
-        copy.set_types(_PG_WALK_TYPES)
-        async for seq, stream, position, canonical, prev_hash, digest, ok in copy.rows():
-            walk.feed(stored(seq, stream, position, canonical, prev_hash, digest), bool(ok))
+async def _walk_range(
+    connection: AsyncConnection, low: str | None, high: str | None
+) -> tuple[int, int | None]:
+    # The driver's own parameters: the canonical text's `":1` would read as a bind to text().
+    result = await connection.exec_driver_sql(_PG_CHAINS, {"low": low, "high": high})
+    checked, first_invalid = tuple(result.one())
+    return int(checked), (None if first_invalid is None else int(first_invalid))
 
 
-async def _walk_sqlite(session: AsyncSession, walk: _Walk) -> None:
+async def _checkpoint_facts(
+    connection: AsyncConnection, wanted: Mapping[str, set[int]]
+) -> tuple[dict[str, tuple[int, str]], dict[tuple[str, int], str]]:
+    """The current head of each stream a checkpoint names, and the hashes at its lengths."""
+    if not wanted:
+        return {}, {}
+    streams = list(wanted)
+    rows = await connection.execute(text(_PG_HEADS), {"streams": streams})
+    heads = {stream: (int(position), digest) for stream, position, digest in rows}
+    pairs = [(stream, position) for stream, positions in wanted.items() for position in positions]
+    rows = await connection.execute(
+        text(_PG_HASHES_AT),
+        {"streams": [s for s, _ in pairs], "positions": [p for _, p in pairs]},
+    )
+    return heads, {(stream, int(position)): digest for stream, position, digest in rows}
+
+
+@asynccontextmanager
+async def _snapshot(engine: AsyncEngine, workers: int) -> AsyncIterator[list[AsyncConnection]]:
+    """`workers` connections in REPEATABLE READ transactions that share one snapshot."""
+    async with AsyncExitStack() as stack:
+        connections: list[AsyncConnection] = []
+        for _ in range(workers):
+            connection = await stack.enter_async_context(engine.connect())
+            await connection.execution_options(isolation_level="REPEATABLE READ")
+            await stack.enter_async_context(connection.begin())
+            connections.append(connection)
+        snapshot = await connections[0].scalar(text("SELECT pg_export_snapshot()"))
+        for connection in connections[1:]:
+            await connection.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        yield connections
+
+
+async def _stream_sizes(connection: AsyncConnection) -> list[tuple[str, int]]:
+    rows = await connection.execute(
+        select(AuditStream.stream, AuditStream.length).order_by(AuditStream.stream)
+    )
+    return [(stream, int(length)) for stream, length in rows]
+
+
+def _ranges(sizes: Sequence[tuple[str, int]], parts: int) -> list[tuple[str | None, str | None]]:
+    """Up to `parts` ranges of streams [low, high) with about equal numbers of events; the
+    first is open below and the last above, so every stream falls in exactly one."""
+    total = sum(length for _, length in sizes)
+    bounds: list[str] = []
+    running = 0
+    for stream, length in sizes:
+        if len(bounds) + 1 < parts and running >= total * (len(bounds) + 1) / parts:
+            bounds.append(stream)
+        running += length
+    edges: list[str | None] = [None, *bounds, None]
+    return list(itertools.pairwise(edges))
+
+
+async def _walk_sqlite(session: AsyncSession, wanted: Mapping[str, set[int]]) -> _Outcome:
+    walk = _Walk(wanted)
     query = (
         select(*_CHAIN_COLUMNS, *_CONTENT_COLUMNS)
         .order_by(AuditEvent.stream, AuditEvent.position)
@@ -189,6 +295,8 @@ async def _walk_sqlite(session: AsyncSession, walk: _Walk) -> None:
         for row in rows:
             event = stored(row[0], row[1], row[2], row[3].encode(), row[4], row[5])
             walk.feed(event, _content_matches(row))
+    checked = walk.verifier.result().events_checked
+    return _Outcome(checked, walk.first_invalid, walk.verifier.heads(), walk.hashes)
 
 
 def _content_matches(row: Row[Any]) -> bool:

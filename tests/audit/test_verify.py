@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.audit import chain, triggers
 from app.audit import service as audit
 from app.audit.models import AuditEvent, Track
-from app.audit.verify import VerifyReport, verify_trail
+from app.audit.verify import VerifyReport, _ranges, verify_trail
 from app.db import create_sessionmaker, transaction
 from app.identity.roles import Role
 from tests.conftest import fresh_engine
@@ -43,6 +43,7 @@ class Trail:
     sessions: async_sessionmaker[AsyncSession]
     streams: dict[str, list[int]]
     referral: uuid.UUID
+    workers: int = 1
 
     @property
     def names(self) -> list[str]:
@@ -66,15 +67,17 @@ class Trail:
 
     async def verify(self) -> VerifyReport:
         async with transaction(self.sessions) as session:
-            return await verify_trail(session)
+            return await verify_trail(session, workers=self.workers)
 
     async def total(self) -> int:
         async with self.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
-@pytest.fixture
-async def trail(throwaway: str) -> AsyncIterator[Trail]:
+@pytest.fixture(params=[1, 3], ids=["one-walk", "three-walks"])
+async def trail(throwaway: str, request: pytest.FixtureRequest) -> AsyncIterator[Trail]:
+    """On PostgreSQL, `three-walks` splits the streams over three connections in one snapshot
+    (what `nrm audit verify` does); SQLite always walks once."""
     engine = fresh_engine(throwaway)
     sessions = create_sessionmaker(engine)
     referral = uuid.uuid4()
@@ -95,7 +98,7 @@ async def trail(throwaway: str) -> AsyncIterator[Trail]:
                 )
                 streams[name].append(event.seq)
     try:
-        yield Trail(engine, sessions, streams, referral)
+        yield Trail(engine, sessions, streams, referral, workers=request.param)
     finally:
         await engine.dispose()
 
@@ -289,3 +292,28 @@ class TestVerifyEndpointOnATamperedTrail:
         body = response.json()
         assert (body["valid"], body["first_invalid_seq"]) == (False, seq)
         assert body["events_checked"] == await trail.total()
+
+
+class TestRanges:
+    """How the streams are split between parallel walks (`verify._ranges`)."""
+
+    def test_every_stream_falls_in_exactly_one_range_of_about_equal_size(self) -> None:
+        sizes = [(f"s{n:03d}", 1 + n % 7) for n in range(300)]
+        ranges = _ranges(sizes, 4)
+        assert len(ranges) == 4
+        assert ranges[0][0] is None
+        assert ranges[-1][1] is None
+        counts = [0] * len(ranges)
+        for stream, length in sizes:
+            inside = [
+                i
+                for i, (low, high) in enumerate(ranges)
+                if (low is None or stream >= low) and (high is None or stream < high)
+            ]
+            assert len(inside) == 1, stream
+            counts[inside[0]] += length
+        assert max(counts) - min(counts) <= 2 * 7  # within two streams of each other
+
+    def test_fewer_streams_than_walks_give_fewer_ranges(self) -> None:
+        assert _ranges([("only", 10)], 3) == [(None, None)]
+        assert _ranges([], 3) == [(None, None)]
