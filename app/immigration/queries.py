@@ -7,8 +7,10 @@ cells suppressed, so that no individual's status leaves the compartment (DESIGN 
 
 Reads the victim side one way only (DESIGN §5: victim status → compartment), through
 `app.referrals.models` (columns of `referrals` and `decisions`) and the pure vocabulary of
-`app.referrals.workflow`: never the referrals' commands, queries or presenters. Must not:
-change anything, return a row per person, or be imported by the victim side (import-linter).
+`app.referrals.workflow`: never the referrals' commands, queries or presenters. Its
+percentiles are built with the statistics' SQL helpers (`app.reports.queries.rank_days` and
+`days_percentile`, which read nothing themselves). Must not: change anything, return a row
+per person, or be imported by the victim side (import-linter).
 """
 
 from __future__ import annotations
@@ -21,15 +23,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     FromClause,
     Integer,
     Select,
     String,
-    case,
     cast,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -40,6 +41,7 @@ from app.errors import NotFound
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
 from app.referrals.models import Decision, Referral
 from app.referrals.workflow import DecisionStatus, Outcome, Stage
+from app.reports.queries import days_percentile, rank_days
 from app.reports.suppression import suppress_rows
 
 NOT_RECORDED = "not_recorded"
@@ -125,11 +127,8 @@ async def outcomes_by_status(
     and negative outcomes, median and 90th percentile of working days. One SQL aggregation;
     cells below `threshold` suppressed (`app.reports.suppression`). ValueError for an unknown
     stage or a threshold below 1."""
-    base = _base(Stage(stage), date_from, date_to, unit_id)
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    statement = _postgresql_figures(base) if postgresql else _sqlite_figures(base)
-    columns = statement.selected_columns
-    statement = statement.group_by(columns.is_total, columns.grp)
+    histogram = _histogram(Stage(stage), date_from, date_to, unit_id)
+    statement = _figures(rank_days(histogram))
     figures = {(bool(row[0]), row[1]): row for row in (await session.execute(statement)).all()}
     rows = [_row(group, figures.get((False, group))) for group in GROUPS]
     total = _row(None, figures.get((True, None)))
@@ -144,8 +143,12 @@ async def outcomes_by_status(
     return [_outcome(row) for row in (*published, published_total)]
 
 
-def _base(stage: Stage, date_from: date, date_to: date, unit_id: uuid.UUID | None) -> FromClause:
-    """One row per decision counted, twice: once under its status group, once in the totals."""
+def _histogram(
+    stage: Stage, date_from: date, date_to: date, unit_id: uuid.UUID | None
+) -> FromClause:
+    """Decisions counted per status, outcome and working days taken, then the same summed
+    for the totals (one scan of the decisions, not two): a table of a few hundred rows, however
+    many decisions there are (docs/statistics.md, "How it is computed")."""
     where: list[ColumnElement[bool]] = [
         Decision.stage == stage.value,
         # docs/statistics.md: decisions in effect, counted on the date they were made.
@@ -154,78 +157,48 @@ def _base(stage: Stage, date_from: date, date_to: date, unit_id: uuid.UUID | Non
     ]
     if unit_id is not None:
         where.append(Decision.unit_id == unit_id)
-    outcome = Decision.outcome.label("outcome")
-    working_days = Decision.working_days.label("wd")
-    grouped = (
+    groups = (
         select(
-            literal(0, Integer).label("is_total"),
+            literal_column("0", Integer).label("is_total"),
+            # Grouped by the stored status; a decision without a record is not_recorded.
             func.coalesce(ImmigrationRecord.status, literal(NOT_RECORDED, String)).label("grp"),
-            outcome,
-            working_days,
+            Decision.outcome.label("outcome"),
+            Decision.working_days.label("wd"),
+            func.count().label("n"),
         )
         .select_from(Decision)
         .outerjoin(ImmigrationRecord, ImmigrationRecord.referral_id == Decision.referral_id)
         .where(*where)
+        .group_by(ImmigrationRecord.status, Decision.outcome, Decision.working_days)
+        .cte("status_groups")
     )
     totals = select(
-        literal(1, Integer).label("is_total"),
+        literal_column("1", Integer).label("is_total"),
         cast(null(), String).label("grp"),
-        outcome,
-        working_days,
-    ).where(*where)
-    return union_all(grouped, totals).subquery("base")
+        groups.c.outcome,
+        groups.c.wd,
+        func.sum(groups.c.n).label("n"),
+    ).group_by(groups.c.outcome, groups.c.wd)
+    return union_all(select(groups), totals).subquery("histogram")
 
 
-def _counts(base: FromClause) -> list[ColumnElement[Any]]:
-    return [
-        func.count(),
-        func.count().filter(base.c.outcome == Outcome.POSITIVE.value),
-        func.count().filter(base.c.outcome == Outcome.NEGATIVE.value),
-    ]
+def _figures(ranked: FromClause) -> Select[Any]:
+    """Counts and percentiles of the days per status group, and for the totals."""
 
+    def count(*conditions: ColumnElement[bool]) -> ColumnElement[Any]:
+        summed = func.sum(ranked.c.n)
+        return func.coalesce(summed.filter(*conditions) if conditions else summed, 0)
 
-def _postgresql_figures(base: FromClause) -> Select[Any]:
-    return select(
-        base.c.is_total,
-        base.c.grp,
-        *_counts(base),
-        func.percentile_cont(literal(0.5, Float)).within_group(base.c.wd),
-        func.percentile_cont(literal(0.9, Float)).within_group(base.c.wd),
-    )
-
-
-def _interpolated(ranked: FromClause, fraction: float) -> ColumnElement[Any]:
-    """PostgreSQL's `percentile_cont` (linear interpolation) from a row number and a count:
-    with n sorted values the percentile sits at h = (n - 1) * p, counted from 0, so it is the
-    value at floor(h) weighted 1 - (h - floor(h)) plus the next one weighted h - floor(h)."""
-    position = (ranked.c.cnt - 1) * literal(fraction, Float)
-    lower = cast(position, Integer)  # truncation is floor: the position is never negative
-    weight = position - lower
-    index = ranked.c.rn - 1
-    return func.sum(
-        case(
-            (index == lower, ranked.c.wd * (1 - weight)),
-            (index == lower + 1, ranked.c.wd * weight),
-            else_=literal(0.0, Float),
-        )
-    )
-
-
-def _sqlite_figures(base: FromClause) -> Select[Any]:
-    # SQLite has no percentile_cont: rank each group's working days with window functions.
-    partition = (base.c.is_total, base.c.grp)
-    ranked = select(
-        base,
-        func.row_number().over(partition_by=partition, order_by=base.c.wd).label("rn"),
-        func.count().over(partition_by=partition).label("cnt"),
-    ).subquery("ranked")
     return select(
         ranked.c.is_total,
         ranked.c.grp,
-        *_counts(ranked),
-        _interpolated(ranked, 0.5),
-        _interpolated(ranked, 0.9),
-    )
+        count(),
+        count(ranked.c.outcome == Outcome.POSITIVE.value),
+        count(ranked.c.outcome == Outcome.NEGATIVE.value),
+        # Interpolated from the histogram exactly as PostgreSQL's percentile_cont does.
+        days_percentile(ranked, 1, 2),
+        days_percentile(ranked, 9, 10),
+    ).group_by(ranked.c.is_total, ranked.c.grp)
 
 
 def _row(group: str | None, figures: Sequence[Any] | None) -> dict[str, Any]:

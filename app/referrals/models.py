@@ -65,6 +65,8 @@ class Referral(Base):
             "created_at",
         ),
         Index("ix_referrals_created_at", "created_at"),
+        # Statistics count the referrals filed in a period (docs/statistics.md).
+        Index("ix_referrals_created_on", "created_on"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -241,6 +243,7 @@ class DutyToNotify(Base):
         CheckConstraint(check_in("gender", Gender), name="gender"),
         CheckConstraint(check_in("exploitation_location", ExploitationLocation), name="location"),
         Index("ix_duty_to_notify_reports_created_at", "created_at"),
+        Index("ix_duty_to_notify_reports_created_on", "created_on"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.models import Organisation
@@ -25,6 +26,7 @@ from app.identity.roles import Role, Sector
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
 from app.immigration.queries import GROUPS, NOT_RECORDED, StatusOutcome, outcomes_by_status
 from app.referrals.models import Decision, Referral
+from tests.databases import Backend
 from tests.factories import make_organisation, make_user
 
 FROM, TO = date(2026, 1, 1), date(2026, 6, 30)
@@ -248,6 +250,67 @@ class TestOutcomesByStatus:
         by_status = {r.status: r.decisions for r in rows}
         assert by_status[NOT_RECORDED] == 1
         assert by_status[ImmigrationStatus.UNKNOWN.value] == 0
+
+
+class RowCounter:
+    """Counts the statements run and the rows the database hands back to Python."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.statements = 0
+
+    def __call__(self, _conn: Any, cursor: Any, *_args: Any) -> None:
+        # The async adaptors fetch a result's rows into `_rows` during execute.
+        self.rows += len(getattr(cursor, "_rows", ()) or ())
+        self.statements += 1
+
+
+class TestOneAggregation:
+    async def test_is_one_statement_that_fetches_a_row_per_group_present_and_the_totals(
+        self, app: FastAPI, world: World
+    ) -> None:
+        await random_world(world, 4)
+        await world.db.flush()
+        counter = RowCounter()
+        engine = app.state.engine.sync_engine
+        event.listen(engine, "after_cursor_execute", counter)
+        try:
+            await outcomes_by_status(world.db, stage=RG, date_from=FROM, date_to=TO, threshold=1)
+        finally:
+            event.remove(engine, "after_cursor_execute", counter)
+        present = {m.group for m in world.made if (m.stage, m.status) == (RG, "effective")}
+        assert counter.statements == 1
+        assert counter.rows <= len(present) + 1 < len(world.made)
+
+    async def test_percentiles_equal_postgresqls_percentile_cont(
+        self, world: World, backend: Backend
+    ) -> None:
+        if backend.name != "postgresql":
+            pytest.skip("percentile_cont is PostgreSQL's")
+        await random_world(world, 5)
+        await world.db.flush()
+        rows = await outcomes_by_status(world.db, stage=CG, date_from=FROM, date_to=TO, threshold=1)
+        expected = {
+            row.grp: (row.median, row.p90)
+            for row in await world.db.execute(
+                text(
+                    "SELECT coalesce(i.status, 'not_recorded') AS grp,"
+                    " percentile_cont(0.5) WITHIN GROUP (ORDER BY d.working_days) AS median,"
+                    " percentile_cont(0.9) WITHIN GROUP (ORDER BY d.working_days) AS p90"
+                    " FROM decisions d LEFT JOIN immigration_records i"
+                    " ON i.referral_id = d.referral_id"
+                    " WHERE d.stage = 'conclusive_grounds' AND d.status = 'effective'"
+                    " AND d.decided_on BETWEEN :start AND :end GROUP BY 1"
+                ),
+                {"start": FROM, "end": TO},
+            )
+        }
+        got = {r.status: (r.median_working_days, r.p90_working_days) for r in rows if r.decisions}
+        assert None in got
+        del got[None]
+        assert got.keys() == expected.keys()
+        for group, figures in expected.items():
+            assert got[group] == pytest.approx(figures)
 
 
 class TestSuppression:
