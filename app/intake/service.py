@@ -175,7 +175,10 @@ def _new_referral(
         exploited_as_child=exploitation.exploited_as_child,
         indicators=[i.value for i in body.indicators],
         account=body.account,
-        exploitation_types=[ReferralExploitationType(type=t.value) for t in exploitation.types],
+        exploitation_types=[
+            ReferralExploitationType(type=t.value, position=i)
+            for i, t in enumerate(exploitation.types)
+        ],
     )
 
 

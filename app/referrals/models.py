@@ -21,10 +21,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,7 +125,9 @@ class Referral(Base):
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id], lazy="raise")
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id], lazy="raise")
     exploitation_types: Mapped[list[ReferralExploitationType]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ReferralExploitationType.type"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="ReferralExploitationType.position",
     )
     decisions: Mapped[list[Decision]] = relationship(
         lazy="raise",
@@ -149,6 +153,8 @@ class ReferralExploitationType(Base):
         ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
     )
     type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The order the first responder gave the types in, which the representation keeps.
+    position: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
 
 
 class Decision(Base):

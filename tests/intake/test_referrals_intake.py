@@ -90,6 +90,16 @@ class TestFiling:
             assert secret not in event.canonical
             assert secret not in victim[1].canonical
 
+    async def test_gives_the_exploitation_types_back_in_the_order_given(
+        self, client: httpx.AsyncClient, responder: SignedIn
+    ) -> None:
+        for types in (["sexual", "labour"], ["organ_harvesting", "criminal", "sexual"]):
+            form = referral_form(exploitation={"types": types})
+            body = (await file_referral(client, responder, form)).json()
+            assert body["exploitation"]["types"] == types
+            read = await client.get(f"/api/v1/referrals/{body['id']}", headers=responder.headers)
+            assert read.json()["exploitation"]["types"] == types
+
     async def test_a_referral_names_no_immigration_fact(
         self, client: httpx.AsyncClient, responder: SignedIn
     ) -> None:
