@@ -156,6 +156,30 @@ async def keep_reason(
     return note
 
 
+async def record_with_reason(
+    session: AsyncSession,
+    principal: Principal,
+    referral: Referral,
+    *,
+    action: str,
+    reason: tuple[str, str],
+    now: datetime,
+    changes: dict[str, Any],
+) -> None:
+    """Keep the command's reason as a note (`label: text`) and record the command's one event,
+    which names the note, never its text."""
+    label, text = reason
+    note = await keep_reason(session, referral, principal, label, text, now)
+    await record(
+        session,
+        principal,
+        referral,
+        action=action,
+        now=now,
+        changes={**changes, "reason": {"note_id": str(note.id)}},
+    )
+
+
 def change(before: object, after: object) -> dict[str, object]:
     """A before/after pair as the audit trail records a change."""
     return {"before": before, "after": after}
@@ -192,18 +216,17 @@ async def withdraw(
     referral.status = Status.WITHDRAWN.value
     referral.panel_review_due = None  # no review will come
     referral.status_before_suspension, referral.suspended_on = None, None  # never resumed
-    note = await keep_reason(session, referral, principal, "Withdrawn", reason, now)
-    await record(
+    await record_with_reason(
         session,
         principal,
         referral,
         action="referral.withdrawn",
+        reason=("Withdrawn", reason),
         now=now,
         changes={
             "status": change(before, referral.status),
             "rejected_proposal": str(proposal.id) if proposal else None,
             "declined_reconsideration": str(request.id) if request else None,
-            "reason": {"note_id": str(note.id)},
         },
     )
     return referral
@@ -223,17 +246,16 @@ async def suspend(
     referral.status_before_suspension = before
     referral.suspended_on = wales_date(now)
     referral.status = Status.SUSPENDED.value
-    note = await keep_reason(session, referral, principal, "Suspended", reason, now)
-    await record(
+    await record_with_reason(
         session,
         principal,
         referral,
         action="referral.suspended",
+        reason=("Suspended", reason),
         now=now,
         changes={
             "status": change(before, referral.status),
             "suspended_on": referral.suspended_on.isoformat(),
-            "reason": {"note_id": str(note.id)},
         },
     )
     return referral
@@ -262,18 +284,17 @@ async def resume(
     referral.status = target.value
     referral.status_before_suspension = None
     referral.suspended_on = None
-    note = await keep_reason(session, referral, principal, "Resumed", reason, now)
-    await record(
+    await record_with_reason(
         session,
         principal,
         referral,
         action="referral.resumed",
+        reason=("Resumed", reason),
         now=now,
         changes={
             "status": change(Status.SUSPENDED.value, target.value),
             "suspended_on": since.isoformat(),
             **{name: change(old, _iso(getattr(referral, name))) for name, old in before.items()},
-            "reason": {"note_id": str(note.id)},
         },
     )
     return referral
@@ -375,19 +396,18 @@ async def record_age(
             session, is_child=child, local_authority=referral.local_authority
         )
         _route(referral, unit)
-    note = await keep_reason(session, referral, principal, "Age assessed", reason, now)
-    await record(
+    await record_with_reason(
         session,
         principal,
         referral,
         action="referral.age_recorded",
+        reason=("Age assessed", reason),
         now=now,
         changes={
             "fields": fields,
             "is_child": change(was_child, child),
             "consent_given": change(consent_before, referral.consent_given),
             "routed_to": change(unit_before, referral.routed_to.code),
-            "reason": {"note_id": str(note.id)},
         },
     )
     return referral
@@ -424,16 +444,15 @@ async def reroute(
         )
     before = referral.routed_to.code
     _route(referral, unit)
-    note = await keep_reason(session, referral, principal, "Re-routed", reason, now)
-    await record(
+    await record_with_reason(
         session,
         principal,
         referral,
         action="referral.routed",
+        reason=("Re-routed", reason),
         now=now,
         changes={
             "routed_to": change(before, unit.code),
-            "reason": {"note_id": str(note.id)},
         },
     )
     return referral

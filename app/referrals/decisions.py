@@ -16,7 +16,9 @@ read anything of immigration (DESIGN §5).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +42,8 @@ from app.referrals.workflow import (
     Status,
 )
 from app.settings import Settings
+
+_Owned = TypeVar("_Owned", Decision, ReconsiderationRequest)
 
 # --- decisions ----------------------------------------------------------------------------
 
@@ -170,12 +174,16 @@ def _start_next_clock(
         decision.review_due = referral.panel_review_due
 
 
+def _one_of(items: Iterable[_Owned], wanted: uuid.UUID, what: str) -> _Owned:
+    found = next((item for item in items if item.id == wanted), None)
+    if found is None:
+        raise NotFound(f"no such {what} on this referral")
+    return found
+
+
 def decision_of(referral: Referral, decision_id: uuid.UUID) -> Decision:
     """One of the referral's decisions (404 when it has no such decision)."""
-    found = next((d for d in referral.decisions if d.id == decision_id), None)
-    if found is None:
-        raise NotFound("no such decision on this referral")
-    return found
+    return _one_of(referral.decisions, decision_id, "decision")
 
 
 async def review(
@@ -314,10 +322,7 @@ async def request_reconsideration(
 
 def request_of(referral: Referral, request_id: uuid.UUID) -> ReconsiderationRequest:
     """One of the referral's reconsideration requests (404 when it has no such request)."""
-    found = next((r for r in referral.reconsideration_requests if r.id == request_id), None)
-    if found is None:
-        raise NotFound("no such reconsideration request on this referral")
-    return found
+    return _one_of(referral.reconsideration_requests, request_id, "reconsideration request")
 
 
 async def decide_reconsideration(
