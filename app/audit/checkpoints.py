@@ -94,27 +94,32 @@ async def make_checkpoint(
 
 
 async def current(
-    session: AsyncSession, settings: Settings, *, now: datetime
+    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    now: datetime,
 ) -> dict[str, Any] | None:
     """The newest checkpoint, first extended to the present when events were appended since.
 
-    Runs in the caller's transaction (an auditor's request: off the write path). The extension
-    covers only the events after the newest checkpoint, so with `nrm audit checkpoint` run
-    from cron it is small; on PostgreSQL appends wait for it (the horizon's SHARE lock). When
+    An auditor's request, off the write path. On PostgreSQL the batch runs as the CLI's does,
+    in transactions of its own from `factory`: appends wait only for the instant it takes to
+    fence the horizon, never for the batch. On SQLite, whose request transaction already holds
+    the one write lock, it runs in the caller's transaction. The batch covers only the events
+    after the newest checkpoint, so with `nrm audit checkpoint` run from cron it is small. When
     no checkpoint can be signed (no usable key, or a chain that does not verify), the newest
     stored one is returned, never a new one over a broken chain.
     """
     try:
         key = signing_key(settings)
+        if session.get_bind().dialect.name == "postgresql":
+            await make_checkpoint(factory, settings, now=now, force=False)
+        else:
+            upto = await queries.horizon(session)
+            await _make(session, key, upto=upto, now=now, force=False)
     except CheckpointError:
-        return await latest(session)
-    upto = await queries.horizon(session)
-    await _one_batch_at_a_time(session)
-    try:
-        made = await _make(session, key, upto=upto, now=now, force=False)
-    except CheckpointError:
-        made = None
-    return made if made is not None else await latest(session)
+        pass  # the newest stored checkpoint stands
+    return await latest(session)
 
 
 async def latest(session: AsyncSession) -> dict[str, Any] | None:

@@ -87,7 +87,8 @@ async def latest_checkpoint(
 ) -> CheckpointRead:
     """The newest signed checkpoint, exactly as signed, first extended over the events
     appended since the last one; 404 while there is none (an empty trail)."""
-    document = await checkpoints.current(session, request.app.state.settings, now=now)
+    state = request.app.state
+    document = await checkpoints.current(session, state.sessionmaker, state.settings, now=now)
     if document is None:
         raise NotFound("no audit checkpoint has been made yet")
     return CheckpointRead.model_validate(document)
