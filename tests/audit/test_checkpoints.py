@@ -17,16 +17,17 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-from sqlalchemy import JSON, Text, cast, delete, func, insert, literal, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.audit import chain, checkpoints, triggers
+from app.audit import chain, checkpoints
 from app.audit import service as audit
 from app.audit.models import AuditCheckpoint, AuditEvent, AuditStream, Track
 from app.audit.verify import verify_trail
 from app.db import create_sessionmaker, transaction
 from app.identity.roles import Role
 from app.settings import Settings
+from tests.audit.tampering import as_stored, tamper
 from tests.conftest import fresh_engine
 from tests.databases import Backend, settings_for
 from tests.factories import make_user
@@ -66,12 +67,7 @@ class Log:
         return await checkpoints.make_checkpoint(self.sessions, self.settings, now=now, force=force)
 
     async def tamper(self, *statements: Any) -> None:
-        async with self.engine.begin() as connection:
-            pg = connection.dialect.name == "postgresql"
-            for statement in triggers.POSTGRESQL_DROP if pg else triggers.SQLITE_DROP:
-                await connection.execute(text(statement))
-            for statement in statements:
-                await connection.execute(statement)
+        await tamper(self.engine, *statements)
 
     async def heads(self) -> list[dict[str, Any]]:
         async with self.sessions() as session:
@@ -98,17 +94,6 @@ async def log(throwaway: str) -> AsyncIterator[Log]:
         yield Log(engine, create_sessionmaker(engine), settings_for(throwaway))
     finally:
         await engine.dispose()
-
-
-def as_stored(engine: AsyncEngine, values: dict[str, Any]) -> dict[str, Any]:
-    """Column values as `record()` stores them: JSON columns as their canonical text."""
-    stored = dict(values)
-    for name in audit.STORED_AS_CANONICAL_JSON:
-        if name in stored:
-            text_value = literal(audit.canonical_json(stored[name]), Text)
-            pg = engine.dialect.name == "postgresql"
-            stored[name] = cast(text_value, JSON) if pg else text_value
-    return stored
 
 
 def _streams() -> tuple[str, str]:

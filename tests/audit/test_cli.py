@@ -11,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 
-from app.audit import chain, triggers
+from app.audit import chain
 from app.audit import service as audit
 from app.audit.models import AuditCheckpoint, AuditEvent, Track
 from app.cli import main
 from app.db import create_sessionmaker, transaction
 from app.settings import get_settings
+from tests.audit.tampering import tamper
 from tests.conftest import fresh_engine
 
 pytestmark = pytest.mark.committing
@@ -63,18 +64,14 @@ def _append(url: str, stream: str, times: list[datetime]) -> list[int]:
 
 
 def _tamper(url: str, statement: object) -> None:
-    async def tamper() -> None:
+    async def run() -> None:
         engine = fresh_engine(url)
         try:
-            async with engine.begin() as connection:
-                pg = connection.dialect.name == "postgresql"
-                for drop in triggers.POSTGRESQL_DROP if pg else triggers.SQLITE_DROP:
-                    await connection.execute(text(drop))
-                await connection.execute(statement)  # type: ignore[call-overload]
+            await tamper(engine, statement)
         finally:
             await engine.dispose()
 
-    asyncio.run(tamper())
+    asyncio.run(run())
 
 
 def _checkpoints_stored(url: str) -> int:

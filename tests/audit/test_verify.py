@@ -11,20 +11,20 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import JSON, Text, cast, delete, func, insert, literal, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.audit import chain, triggers
+from app.audit import chain
 from app.audit import service as audit
 from app.audit.models import AuditEvent, Track
 from app.audit.verify import VerifyReport, _ranges, verify_trail
 from app.db import create_sessionmaker, transaction
 from app.identity.roles import Role
+from tests.audit.tampering import as_stored, tamper
 from tests.conftest import fresh_engine
 from tests.factories import make_user
 
@@ -54,16 +54,7 @@ class Trail:
 
     async def tamper(self, *statements: object) -> None:
         """Drop the triggers, then run the statements, committed."""
-        async with self.engine.begin() as connection:
-            drop = (
-                triggers.POSTGRESQL_DROP
-                if connection.dialect.name == "postgresql"
-                else triggers.SQLITE_DROP
-            )
-            for statement in drop:
-                await connection.execute(text(statement))
-            for statement in statements:
-                await connection.execute(statement)  # type: ignore[call-overload]
+        await tamper(self.engine, *statements)
 
     async def verify(self) -> VerifyReport:
         async with transaction(self.sessions) as session:
@@ -101,17 +92,6 @@ async def trail(throwaway: str, request: pytest.FixtureRequest) -> AsyncIterator
         yield Trail(engine, sessions, streams, referral, workers=request.param)
     finally:
         await engine.dispose()
-
-
-def as_stored(engine: AsyncEngine, values: dict[str, Any]) -> dict[str, Any]:
-    """Column values as `record()` stores them: JSON columns as their canonical text."""
-    stored = dict(values)
-    for name in audit.STORED_AS_CANONICAL_JSON:
-        if name in stored:
-            text_value = literal(audit.canonical_json(stored[name]), Text)
-            pg = engine.dialect.name == "postgresql"
-            stored[name] = cast(text_value, JSON) if pg else text_value
-    return stored
 
 
 def _where(seq: int) -> object:
