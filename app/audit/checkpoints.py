@@ -111,10 +111,10 @@ async def current(
     stored one is returned, never a new one over a broken chain.
     """
     try:
-        key = signing_key(settings)
         if session.get_bind().dialect.name == "postgresql":
             await make_checkpoint(factory, settings, now=now, force=False)
         else:
+            key = signing_key(settings)
             upto = await queries.horizon(session)
             await _make(session, key, upto=upto, now=now, force=False)
     except CheckpointError:

@@ -7,7 +7,7 @@ function and presents its document. Holds no rule and no query: who sees what is
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Query
@@ -22,6 +22,7 @@ from app.identity.permissions import Permission
 from app.referrals.deadlines import wales_date
 from app.referrals.workflow import Stage
 from app.reports import report, service
+from app.reports.queries import Period
 from app.reports.schemas import (
     REFERRAL_BREAKDOWNS,
     Breakdown,
@@ -51,6 +52,22 @@ def _threshold(request: Request) -> int:
     return threshold
 
 
+def _asked(
+    principal: Principal,
+    by: Breakdown,
+    allowed: frozenset[Breakdown],
+    date_from: date | None,
+    date_to: date | None,
+    now: datetime,
+) -> tuple[service.Viewer, Period]:
+    """Who asks and for which period, checked in API.md's order: the breakdown (403 for a
+    senior decision maker by immigration status, 422 for one the table lacks) before the
+    period (422). The service checks the breakdown again for its other callers."""
+    viewer = service.viewer_of(principal)
+    service.check_breakdown(by, viewer, allowed=allowed)
+    return viewer, service.period_of(date_from, date_to, wales_date(now))
+
+
 def _table(
     document: ReferralStatistics | DecisionStatistics | DisparityStatistics,
     row_type: type[BaseModel],
@@ -78,9 +95,7 @@ async def referral_statistics(
     date_to: DateTo = None,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer = service.viewer_of(principal)
-    service.check_breakdown(by, viewer, allowed=REFERRAL_BREAKDOWNS)
-    period = service.period_of(date_from, date_to, wales_date(now))
+    viewer, period = _asked(principal, by, REFERRAL_BREAKDOWNS, date_from, date_to, now)
     document = await service.referral_statistics(
         session, viewer, by=by, period=period, threshold=_threshold(request)
     )
@@ -99,9 +114,7 @@ async def decision_statistics(
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer = service.viewer_of(principal)
-    service.check_breakdown(by, viewer, allowed=frozenset(Breakdown))
-    period = service.period_of(date_from, date_to, wales_date(now))
+    viewer, period = _asked(principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.decision_statistics(
         session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
     )
@@ -120,9 +133,7 @@ async def disparity_statistics(
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer = service.viewer_of(principal)
-    service.check_breakdown(by, viewer, allowed=frozenset(Breakdown))
-    period = service.period_of(date_from, date_to, wales_date(now))
+    viewer, period = _asked(principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.disparity_statistics(
         session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
     )
