@@ -92,6 +92,10 @@ class DuplicateCode(Conflict):
     slug, title = "duplicate-code", "That code is taken"
 
 
+class LastAdmin(Conflict):
+    slug, title = "last-admin", "The last active administrator must stay"
+
+
 class IdempotencyInFlight(Conflict):
     slug, title = "idempotency-in-flight", "A request with this idempotency key is in progress"
 
@@ -134,3 +138,10 @@ class DatabaseUnavailable(AppError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": "5"})
+
+
+class TimeLimitExceeded(DatabaseUnavailable):
+    """A statement ran past the request's time limit (`NRM_STATEMENT_TIMEOUT_MS`): a safety
+    net that no valid request reaches; the database was busy or the work too large."""
+
+    slug, title = "time-limit-exceeded", "The request ran past its time limit"

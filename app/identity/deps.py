@@ -2,7 +2,11 @@
 
 `Requires(permission)` is the one role check every route uses (403). The user, their roles and
 organisation are loaded from the database each time, so a deactivated user's tokens stop
-working at once and a role change takes effect on the next request.
+working at once, and stay refused after a reactivation (a token carries the user's token
+generation, bumped on deactivation); a role change takes effect on the next request.
+
+A user whose stored roles break the rule of roles held alone (a row older than the rule) acts
+only with `roles.usable_roles(...)`: never with both sides of the wall (docs/separation.md).
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from app.audit.service import ActorRef
 from app.errors import Forbidden, NotAuthenticated
 from app.http import DbSession
 from app.identity.models import User
-from app.identity.permissions import Permission, holds
-from app.identity.roles import Role, effective_roles
-from app.identity.security import user_id_from_token
+from app.identity.permissions import Permission, holds, refusal
+from app.identity.roles import Role, effective_roles, usable_roles
+from app.identity.security import read_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -41,6 +45,8 @@ class Principal:
     organisation_code: str
     sector: str
     roles: frozenset[Role]
+    # True when the stored roles break the rule of roles held alone and `roles` holds fewer.
+    roles_withheld: bool = False
 
     @property
     def acting_roles(self) -> frozenset[Role]:
@@ -55,19 +61,21 @@ class Principal:
 
 
 async def load_principal(session: AsyncSession, request: Request, token: str | None) -> Principal:
-    """The active user a token names, or 401."""
+    """The active user a token of their current generation names, or 401."""
     if not token:
-        raise NotAuthenticated("a bearer token is required")
-    user_id = user_id_from_token(request.app.state.settings, token)
-    if user_id is None:
-        raise NotAuthenticated("the token is invalid or has expired")
+        raise NotAuthenticated("Sign in first: this request needs a bearer token.")
+    claims = read_token(request.app.state.settings, token)
+    expired = NotAuthenticated("Your sign-in is not valid or has expired: sign in again.")
+    if claims is None:
+        raise expired
     user = await session.scalar(
         select(User)
-        .where(User.id == user_id)
+        .where(User.id == claims.user_id)
         .options(selectinload(User.organisation), selectinload(User.role_rows))
     )
-    if user is None or not user.is_active:
-        raise NotAuthenticated("the token is invalid or has expired")
+    if user is None or not user.is_active or claims.generation != user.token_generation:
+        raise expired
+    roles = usable_roles(user.roles)
     return Principal(
         id=user.id,
         username=user.username,
@@ -75,7 +83,8 @@ async def load_principal(session: AsyncSession, request: Request, token: str | N
         organisation_id=user.organisation_id,
         organisation_code=user.organisation.code,
         sector=user.organisation.sector,
-        roles=user.roles,
+        roles=roles,
+        roles_withheld=roles != user.roles,
     )
 
 
@@ -95,9 +104,14 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 def check_permission(principal: Principal, permission: Permission) -> Principal:
     """The first gate: 403 when none of the user's roles holds the permission."""
-    if not holds(principal.roles, permission):
-        raise Forbidden(f"your roles do not allow {permission.value}")
-    return principal
+    if holds(principal.roles, permission):
+        return principal
+    if principal.roles_withheld:
+        raise Forbidden(
+            "Your account holds roles that may not be held together, so it may not do this. "
+            "Ask an administrator to correct your roles."
+        )
+    raise Forbidden(refusal(permission))
 
 
 def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:

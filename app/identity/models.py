@@ -1,22 +1,31 @@
-"""Identity tables: local authorities, organisations, users and their roles.
+"""Identity tables: local authorities, organisations, users and their roles, log-in throttles.
 
 Invariants only (unique codes and usernames, closed vocabularies as CHECK constraints); what a
-role may do lives in `permissions.py`.
+role may do lives in `permissions.py`, which roles may be held together in `roles.py`, how the
+throttles count in `throttle.py`.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, new_id
 from app.identity.roles import Role, Sector
 
 
-def _in(column: str, values: type[Role] | type[Sector]) -> str:
+class ThrottleKind(StrEnum):
+    """What a log-in throttle counts failures of: a username (known or not) or a client address."""
+
+    USERNAME = "username"
+    ADDRESS = "address"
+
+
+def _in(column: str, values: type[Role] | type[Sector] | type[ThrottleKind]) -> str:
     listed = ", ".join(f"'{v.value}'" for v in values)
     return f"{column} IN ({listed})"
 
@@ -62,6 +71,9 @@ class User(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped when the user is deactivated: tokens carry the generation they were issued in and
+    # an older one is refused, so reactivating a user never revives their old tokens.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -83,3 +95,26 @@ class UserRole(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Failed log-ins of one username or one client address (`app.identity.throttle`).
+
+    `failures` counts within the window that began at `window_started_at`; reaching the limit
+    locks the key until `locked_until` and counts one more of `lockouts`, which makes the next
+    lock longer. After `expires_at` the row means nothing and may be deleted.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ThrottleKind), name="kind"),
+        CheckConstraint("failures >= 0 AND lockouts >= 0", name="counts"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lockouts: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -78,6 +78,40 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 }
 
 
+DESCRIPTIONS: dict[Permission, str] = {
+    Permission.READ_ORGANISATIONS: "see the list of organisations",
+    Permission.MANAGE_ORGANISATIONS: "add organisations",
+    Permission.MANAGE_USERS: "create or change user accounts",
+    Permission.FILE_REFERRAL: "file a referral",
+    Permission.FILE_DUTY_TO_NOTIFY: "file a duty to notify report",
+    Permission.READ_REFERRAL: "read referrals",
+    Permission.READ_OUTCOME: "see the outcome of a referral",
+    Permission.ADD_NOTE: "add a note to a referral",
+    Permission.RECORD_AGE: "record the age of a potential victim",
+    Permission.REROUTE: "send a referral to another decision unit",
+    Permission.WITHDRAW: "withdraw a referral",
+    Permission.SUSPEND: "suspend or resume a referral",
+    Permission.ASSIGN: "assign a referral to a decision maker",
+    Permission.DECIDE: "make or propose a decision on a referral",
+    Permission.REVIEW: "review a proposed decision",
+    Permission.REQUEST_RECONSIDERATION: "ask for a decision to be reconsidered",
+    Permission.DECIDE_RECONSIDERATION: "decide a request for reconsideration",
+    Permission.READ_QUEUE: "see the queue of work",
+    Permission.READ_IMMIGRATION: "see immigration records",
+    Permission.WRITE_IMMIGRATION: "record immigration status",
+    Permission.READ_AUDIT: "read the audit trail",
+    Permission.READ_TIMELINE: "see the timeline of a referral",
+    Permission.READ_STATISTICS: "see statistics",
+    Permission.USE_TEST_CLOCK: "use the test clock",
+}
+"""What each permission lets a person do, in words, for the 403 a caller without it gets."""
+
+
+def refusal(permission: Permission) -> str:
+    """The sentence a caller without the permission reads."""
+    return f"Your roles do not allow you to {DESCRIPTIONS[permission]}."
+
+
 def holds(roles: frozenset[Role], permission: Permission) -> bool:
     """Whether a user with these roles holds the permission (seniors act as decision makers)."""
     return bool(effective_roles(roles) & ROLE_PERMISSIONS[permission])

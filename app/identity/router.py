@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.errors import InvalidCredentials, TooManyRequests
-from app.http import DbSession, Paging, RequestNow, encode_cursor
+from app.http import DbSession, Paging, RequestNow
 from app.identity import service
 from app.identity.deps import CurrentPrincipal, Principal, Requires
 from app.identity.models import User
@@ -26,6 +26,7 @@ from app.identity.schemas import (
     UserUpdate,
 )
 from app.identity.security import issue_token
+from app.openapi import problems
 from app.problems import problem_response
 from app.routing import api_router
 from app.schemas import Page
@@ -48,29 +49,46 @@ def present_user(user: User) -> UserRead:
     )
 
 
-@router.post("/auth/token", response_model=TokenResponse)
+def too_many_attempts(seconds: int) -> TooManyRequests:
+    """The 429 of a throttled sign-in, saying when to try again."""
+    minutes = -(-seconds // 60)
+    when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return TooManyRequests(
+        f"Too many failed sign-in attempts: try again in {when}.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+@router.post("/auth/token", response_model=TokenResponse, responses=problems(401, 429))
 async def token(
     request: Request,
     session: DbSession,
     now: RequestNow,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Response:
+    """Sign in with a username and password (OAuth2 password grant, form fields) and get a
+    bearer token. A wrong username or password is 401, the same for both; repeated failures
+    are 429 with `Retry-After`."""
     settings = request.app.state.settings
-    user = await service.authenticate(session, settings, form.username, form.password, now=now)
+    # The TCP peer; behind a proxy, uvicorn's --proxy-headers/--forwarded-allow-ips decide it.
+    address = request.client.host if request.client else None
+    user = await service.authenticate(
+        session, settings, form.username, form.password, address=address, now=now
+    )
     # A refusal's event must commit: answer, do not raise past the transaction.
     if isinstance(user, service.Throttled):
-        retry = {"Retry-After": str(user.retry_after_seconds)}
-        refusal = TooManyRequests("too many failed log-ins; try again later", headers=retry)
-        return problem_response(refusal, request)
+        return problem_response(too_many_attempts(user.retry_after_seconds), request)
     if user is None:
-        return problem_response(InvalidCredentials("invalid username or password"), request)
-    issued = issue_token(settings, user.id)
+        wrong = InvalidCredentials("The username or the password is wrong.")
+        return problem_response(wrong, request)
+    issued = issue_token(settings, user.id, generation=user.token_generation)
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/me")
 async def me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
+    """The signed-in user: their name, organisation and roles."""
     user = await service.load_user(session, principal.id)
     assert user is not None  # the principal was loaded from this row in this request
     return present_user(user)
@@ -80,34 +98,43 @@ async def me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
 async def organisations(
     session: DbSession, _user: AnyUser, paging: Paging
 ) -> Page[OrganisationRead]:
+    """A page of the organisations, in order of code, with their sector and, for a child
+    decision panel, its local authority."""
     after = paging.after()
     rows = await service.list_organisations(
         session, after=str(after["code"]) if after else None, limit=paging.limit + 1
     )
     more = len(rows) > paging.limit
     rows = rows[: paging.limit]
-    cursor = encode_cursor({"code": rows[-1].code}) if more else None
+    cursor = paging.next_cursor({"code": rows[-1].code}) if more else None
     return Page(items=[OrganisationRead.model_validate(o) for o in rows], next_cursor=cursor)
 
 
-@router.post("/organisations", status_code=201)
+@router.post("/organisations", status_code=201, responses=problems(409))
 async def create_organisation(
     session: DbSession, actor: OrganisationAdmin, body: OrganisationCreate, now: RequestNow
 ) -> OrganisationRead:
+    """Add an organisation (administrators only); a code already in use is 409."""
     organisation = await service.create_organisation(session, actor, body, now=now)
     return OrganisationRead.model_validate(organisation)
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=problems(409))
 async def create_user(
     request: Request, session: DbSession, actor: Admin, body: UserCreate, now: RequestNow
 ) -> UserRead:
+    """Create a user of an organisation with their roles (administrators only). A taken
+    username is 409; a weak password or a role that must be held alone beside others is 422.
+    The answer never holds the password or its hash."""
     settings = request.app.state.settings
     return present_user(await service.create_user(session, settings, actor, body, now=now))
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", responses=problems(409))
 async def update_user(
     session: DbSession, actor: Admin, user_id: uuid.UUID, body: UserUpdate, now: RequestNow
 ) -> UserRead:
+    """Deactivate or reactivate a user, or change their roles (administrators only). A
+    deactivated user's tokens stop working at once and stay refused after reactivation; the
+    last active administrator cannot be deactivated or demoted (409)."""
     return present_user(await service.update_user(session, actor, user_id, body, now=now))

@@ -5,15 +5,50 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from app.identity.roles import Role, Sector
-from app.schemas import RequestModel, ResponseModel, ShortText, StrictBool, Text
+from app.identity import passwords
+from app.identity.roles import Role, Sector, combination_problem
+from app.schemas import RequestModel, ResponseModel, ShortText, StrictBool, Text, matching
 
-Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
-OnsCode = Annotated[str, Field(pattern=r"^W06\d{6}$")]
-Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$")]
-Password = Annotated[Text, Field(min_length=12, max_length=1024)]
+
+def _text_rule(pattern: str, message: str) -> tuple[object, ...]:
+    """A pattern refused in words, still shown in the OpenAPI document."""
+    return Field(json_schema_extra={"pattern": pattern}), matching(pattern, message)
+
+
+_CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+_ONS = r"^W06\d{6}$"
+_USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
+Code = Annotated[
+    str,
+    *_text_rule(
+        _CODE, "Use up to 64 letters, digits and hyphens, starting with a letter or digit."
+    ),
+]
+OnsCode = Annotated[
+    str, *_text_rule(_ONS, "Give the ONS code of a Welsh local authority, such as W06000015.")
+]
+Username = Annotated[
+    str,
+    *_text_rule(
+        _USERNAME,
+        "Use 3 to 64 letters, digits, dots, hyphens, underscores or @, starting with a letter "
+        "or digit.",
+    ),
+]
+Roles = Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+
+
+def _allowed_roles(roles: list[Role]) -> list[Role]:
+    """Each role once, and admin and immigration officer alone (docs/separation.md)."""
+    if len(set(roles)) != len(roles):
+        raise PydanticCustomError("roles_repeated", "Each role may be listed only once.")
+    problem = combination_problem(set(roles))
+    if problem is not None:
+        raise PydanticCustomError("roles_combined", problem)
+    return roles
 
 
 class TokenResponse(ResponseModel):
@@ -53,29 +88,45 @@ class UserRead(ResponseModel):
 class UserCreate(RequestModel):
     username: Username
     display_name: ShortText
-    password: Password
+    # The lengths are checked by `passwords.problem`, in its own words; the schema shows them.
+    password: Annotated[
+        Text,
+        Field(
+            json_schema_extra={"minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH}
+        ),
+    ]
     organisation: Code
-    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+    roles: Roles
+
+    @field_validator("password")
+    @classmethod
+    def _hard_to_guess(cls, password: str, info: ValidationInfo) -> str:
+        context = [str(info.data.get(name, "")) for name in ("username", "display_name")]
+        problem = passwords.problem(password, context=context)
+        if problem is not None:
+            raise PydanticCustomError("password_refused", problem)
+        return password
 
     @field_validator("roles")
     @classmethod
-    def _distinct(cls, roles: list[Role]) -> list[Role]:
-        if len(set(roles)) != len(roles):
-            raise ValueError("roles must not repeat")
-        return roles
+    def _roles(cls, roles: list[Role]) -> list[Role]:
+        return _allowed_roles(roles)
 
 
 class UserUpdate(RequestModel):
     active: StrictBool | None = None
-    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))] | None = None
+    roles: Roles | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, roles: list[Role] | None) -> list[Role] | None:
+        return None if roles is None else _allowed_roles(roles)
 
     @model_validator(mode="after")
-    def _distinct_roles(self) -> UserUpdate:
+    def _no_nulls(self) -> UserUpdate:
         # An empty body is allowed (API.md: both fields optional) and changes nothing; a field
         # that is sent must have a value.
         for name in ("active", "roles"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may be left out but not null")
-        if self.roles is not None and len(set(self.roles)) != len(self.roles):
-            raise ValueError("roles must not repeat")
+                raise ValueError(f"{name} may be left out, but not sent as null")
         return self

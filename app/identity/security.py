@@ -78,21 +78,40 @@ class IssuedToken:
     expires_in: int
 
 
-def issue_token(settings: Settings, user_id: uuid.UUID) -> IssuedToken:
-    """A signed token naming the user; roles are re-read from the database on every request."""
+def issue_token(settings: Settings, user_id: uuid.UUID, *, generation: int = 0) -> IssuedToken:
+    """A signed token naming the user and their token generation (`users.token_generation`, 0
+    for a user never deactivated); roles are re-read from the database on every request."""
     now = real_now()
     ttl = timedelta(minutes=settings.token_ttl_minutes)
-    claims = {"sub": str(user_id), "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": str(user_id),
+        "gen": generation,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
     token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
-def user_id_from_token(settings: Settings, token: str) -> uuid.UUID | None:
-    """The user a valid, unexpired token names; None for anything else."""
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a valid token says: whose it is, and the generation it was issued in."""
+
+    user_id: uuid.UUID
+    generation: int
+
+
+def read_token(settings: Settings, token: str) -> TokenClaims | None:
+    """The claims of a valid, unexpired token; None for anything else. A token from before
+    generations existed has none and counts as generation 0."""
     try:
         claims = jwt.decode(
             token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
         )
-        return uuid.UUID(str(claims["sub"]))
+        generation = claims.get("gen", 0)
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            return None
+        return TokenClaims(uuid.UUID(str(claims["sub"])), generation)
     except (jwt.PyJWTError, ValueError):
         return None

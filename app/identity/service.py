@@ -6,21 +6,28 @@ commit (the router answers 401 after it).
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
-from app.audit.models import AuditEvent, Track
-from app.errors import DuplicateCode, FieldError, NotFound, UsernameTaken, ValidationFailed
+from app.audit.models import Track
+from app.errors import (
+    DuplicateCode,
+    FieldError,
+    LastAdmin,
+    NotFound,
+    UsernameTaken,
+    ValidationFailed,
+)
+from app.identity import throttle
 from app.identity.deps import Principal
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
-from app.identity.roles import Role, Sector
+from app.identity.roles import Role, Sector, combination_problem
 from app.identity.schemas import OrganisationCreate, UserCreate, UserUpdate
 from app.identity.security import hash_password, verify_password
 from app.settings import Settings
@@ -57,11 +64,18 @@ async def _create_organisation(
     session: AsyncSession, actor: audit.ActorRef, body: OrganisationCreate, *, now: datetime
 ) -> Organisation:
     if await organisation_by_code(session, body.code) is not None:
-        raise DuplicateCode(f"an organisation with code {body.code} exists")
+        raise DuplicateCode(
+            f"An organisation with the code {body.code} already exists: choose another code."
+        )
     if body.local_authority and await session.get(LocalAuthority, body.local_authority) is None:
         raise ValidationFailed(
-            "unknown local authority",
-            errors=[FieldError("local_authority", "not a Welsh local authority's ONS code")],
+            "The local authority is not known.",
+            errors=[
+                FieldError(
+                    "local_authority",
+                    "Not the ONS code of a Welsh local authority (Cardiff's is W06000015).",
+                )
+            ],
         )
     organisation = Organisation(
         code=body.code,
@@ -100,13 +114,15 @@ async def create_user(
     now: datetime,
 ) -> User:
     """A new user; `actor` is None when the operator creates one from the command line."""
+    _refuse_combination(body.roles)
     organisation = await organisation_by_code(session, body.organisation)
     if organisation is None:
         raise ValidationFailed(
-            "unknown organisation", errors=[FieldError("organisation", "no such organisation")]
+            "The organisation is not known.",
+            errors=[FieldError("organisation", "There is no organisation with this code.")],
         )
     if await session.scalar(select(User.id).where(User.username == body.username)):
-        raise UsernameTaken(f"the username {body.username} is taken")
+        raise UsernameTaken(f"The username {body.username} is taken: choose another.")
     user = User(
         username=body.username,
         display_name=body.display_name,
@@ -139,14 +155,24 @@ async def update_user(
     session: AsyncSession, actor: Principal, user_id: uuid.UUID, body: UserUpdate, *, now: datetime
 ) -> User:
     """Activate, deactivate or change roles; one `user.updated` event with before and after
-    when anything changed (an empty or same-valued update changes and records nothing)."""
+    when anything changed (an empty or same-valued update changes and records nothing).
+
+    Deactivating bumps the user's token generation, so their tokens stay refused even if they
+    are activated again. The last active admin can be neither deactivated nor demoted (409).
+    """
+    if body.roles is not None:
+        _refuse_combination(body.roles)
     user = await load_user(session, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound("There is no user with this id.")
+    if _loses_admin(user, body):
+        await _refuse_removing_the_last_admin(session, user)
     changes: dict[str, dict[str, object]] = {"user_id": {"after": str(user.id)}}
     if body.active is not None and body.active != user.is_active:
         changes["active"] = {"before": user.is_active, "after": body.active}
         user.is_active = body.active
+        if not body.active:
+            user.token_generation += 1
     if body.roles is not None:
         before = sorted(r.value for r in user.roles)
         after = sorted({r.value for r in body.roles})
@@ -168,70 +194,91 @@ async def update_user(
     return refreshed
 
 
+def _refuse_combination(roles: list[Role]) -> None:
+    """The schemas refuse these first; this holds for every other caller (docs/separation.md)."""
+    problem = combination_problem(set(roles))
+    if problem is not None:
+        raise ValidationFailed(
+            "These roles may not be held together.", errors=[FieldError("roles", problem)]
+        )
+
+
+def _loses_admin(user: User, body: UserUpdate) -> bool:
+    if not user.is_active or Role.ADMIN not in user.roles:
+        return False
+    return body.active is False or (body.roles is not None and Role.ADMIN not in body.roles)
+
+
+async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> None:
+    """409 unless another active admin remains.
+
+    Every active admin's row is locked in one order (by id), so two admins removing each other
+    at once queue here, and the second sees the first's change: one of them is refused.
+    """
+    admins = await session.scalars(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN.value, User.is_active)
+        .order_by(User.id)
+        .with_for_update(of=User)
+    )
+    if not set(admins.all()) - {user.id}:
+        raise LastAdmin(
+            "This is the last active administrator. Make another user an administrator first, "
+            "then deactivate this one or take away their admin role."
+        )
+    await session.refresh(user, attribute_names=["is_active", "token_generation"])
+
+
 LOGIN_FAILED = "auth.login_failed"
 
 
 @dataclass(frozen=True)
 class Throttled:
-    """Too many failed log-ins of this user lately: refused without checking the password."""
+    """Too many failed log-ins of this username or from this address lately: refused, and the
+    password's verdict (if it was checked) is not told."""
 
     retry_after_seconds: int
 
 
-async def _throttled(
-    session: AsyncSession, settings: Settings, user: User, now: datetime
-) -> Throttled | None:
-    """Read from the audit trail, so every worker agrees: the user's recent failures."""
-    window = timedelta(minutes=settings.login_failure_window_minutes)
-    recent = (
-        await session.scalars(
-            select(AuditEvent.at)
-            .where(
-                AuditEvent.actor_id == user.id,
-                AuditEvent.action == LOGIN_FAILED,
-                AuditEvent.at > now - window,
-            )
-            .order_by(AuditEvent.at.desc())
-            .limit(settings.login_failures_allowed)
-        )
-    ).all()
-    if len(recent) < settings.login_failures_allowed:
-        return None
-    lifted = recent[-1] + window  # when the oldest counted failure leaves the window
-    return Throttled(max(1, math.ceil((lifted - now).total_seconds())))
-
-
 async def authenticate(
-    session: AsyncSession, settings: Settings, username: str, password: str, *, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    address: str | None,
+    now: datetime,
 ) -> User | Throttled | None:
-    """The user if the credentials match, None if not, Throttled after too many failures;
-    every attempt is audited (a throttled one as `auth.login_throttled`)."""
+    """The one way in, for every door (the API's token endpoint, the web sign-in): the user if
+    the credentials match, None if not, Throttled while the username or the client `address`
+    is locked (`app.identity.throttle`). Every attempt is audited, a throttled one as
+    `auth.login_throttled`; an unknown username's events are the system's."""
+    keys = throttle.keys_for(username, address)
     user = await session.scalar(
         select(User).where(User.username == username).options(selectinload(User.organisation))
     )
-    if user is not None:
-        throttled = await _throttled(session, settings, user, now)
-        if throttled is not None:
-            await audit.record(
-                session,
-                audit.ActorRef(user.id, user.organisation.code, ()),
-                action="auth.login_throttled",
-                track=Track.ACCESS,
-                now=now,
-                changes={"username": {"after": username[:64]}},
-            )
-            return throttled
-    ok = verify_password(settings, user.password_hash if user else None, password)
-    ok = ok and user is not None and user.is_active
     actor = audit.ActorRef(user.id, user.organisation.code, ()) if user else audit.SYSTEM
+    ok = False
+    wait = await throttle.locked(session, keys, now=now)
+    if wait is None:  # the hash is checked before the row locks are taken, so they are brief
+        ok = verify_password(settings, user.password_hash if user else None, password)
+        ok = ok and user is not None and user.is_active
+        wait = await throttle.count(session, settings, keys, failed=not ok, now=now)
+    if wait is not None:
+        action = "auth.login_throttled"
+    else:
+        action = "auth.login_succeeded" if ok else LOGIN_FAILED
     await audit.record(
         session,
         actor,
-        action="auth.login_succeeded" if ok else LOGIN_FAILED,
+        action=action,
         track=Track.ACCESS,
         now=now,
         changes={"username": {"after": username[:64]}},
     )
+    if wait is not None:
+        return Throttled(wait)
     return user if ok else None
 
 
