@@ -182,21 +182,25 @@ class VerifyResult:
 
 
 class ChainVerifier:
-    """Walks chains fed in (stream, position) order, keeping only each stream's length and head.
+    """Walks chains fed in (stream, position) order, keeping only each stream's length, head
+    and newest seq.
 
     An event is accepted when its position follows the stream's last one (the first is 1), its
-    `prev_hash` is the previous event's hash (None first), its hash recomputes from the stored
-    canonical bytes, and those bytes name the row's own stream and position. That catches
-    modified (hash), deleted (gap, prev_hash), inserted (position, prev_hash), reordered and
-    moved (stream/position in the content) events. After a bad event the walk goes on from the
-    stored values, so only events that do not match are refused; the first one is reported.
-    Cutting the end off a stream leaves no gap: signed checkpoints catch that.
+    `seq` is greater than the previous event's, its `prev_hash` is the previous event's hash
+    (None first), its hash recomputes from the stored canonical bytes, and those bytes name the
+    row's own stream and position. That catches modified (hash), deleted (gap, prev_hash),
+    inserted (position, prev_hash), reordered and moved (stream/position in the content)
+    events, and seqs swapped within a stream (`seq` is given by the database at insert, after
+    the position was claimed, so it grows with the position; it is not hashed). After a bad
+    event the walk goes on from the stored values, so only events that do not match are
+    refused; the first one is reported. Cutting the end off a stream leaves no gap: the
+    stream's recorded length and head (`head_row_problem`) and signed checkpoints catch that.
     """
 
     __slots__ = ("_checked", "_first_invalid", "_heads", "_token", "_token_stream")
 
     def __init__(self) -> None:
-        self._heads: dict[str, tuple[int, str]] = {}
+        self._heads: dict[str, tuple[int, str, int]] = {}  # stream → (length, head, seq)
         self._checked = 0
         self._first_invalid: int | None = None
         self._token_stream: str | None = None
@@ -206,15 +210,17 @@ class ChainVerifier:
         """Check one event; True when it matches its chain."""
         self._checked += 1
         ok = self._check(event)
-        self._heads[event.stream] = (event.position, event.hash)
+        self._heads[event.stream] = (event.position, event.hash, event.seq)
         if not ok and self._first_invalid is None:
             self._first_invalid = event.seq
         return ok
 
     def _check(self, event: StoredEvent) -> bool:
-        length, head = self._heads.get(event.stream, (0, GENESIS))
+        length, head, seq = self._heads.get(event.stream, (0, GENESIS, None))
         if event.position != length + 1 or event.prev_hash != head:
             return False
+        if seq is not None and event.seq <= seq:
+            return False  # seqs swapped: paging by seq would show the stream out of order
         try:
             prefix = (head or "").encode("ascii")
         except UnicodeEncodeError:
@@ -262,7 +268,7 @@ class ChainVerifier:
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Stream → (length, head hash) of what was fed."""
-        return dict(self._heads)
+        return {stream: (length, head) for stream, (length, head, _) in self._heads.items()}
 
 
 def verify_events(events: Iterable[StoredEvent]) -> VerifyResult:
@@ -365,18 +371,20 @@ def checkpoint_covered(
     checkpoint: Mapping[str, Any],
     heads: Mapping[str, tuple[int, str]],
     hash_at: Callable[[str, int], str | None],
-) -> list[str]:
-    """Problems showing the current chains no longer extend the checkpoint (empty when fine).
+) -> dict[str, str]:
+    """Stream → problem, for each stream whose current chain no longer extends the checkpoint
+    (empty when fine), in the checkpoint's order.
 
     `heads` is stream → (length, head hash) of the current data (`ChainVerifier.heads()`);
     `hash_at(stream, position)` returns the stored hash there, or None. Call it on a checkpoint
     whose signature was verified.
     """
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for entry in checkpoint["streams"]:
-        problem = _entry_problem(entry["stream"], entry["length"], entry["head"], heads, hash_at)
+        stream = entry["stream"]
+        problem = _entry_problem(stream, entry["length"], entry["head"], heads, hash_at)
         if problem is not None:
-            problems.append(problem)
+            problems[stream] = problem
     return problems
 
 
@@ -395,6 +403,31 @@ def _entry_problem(
     stored = current_head if current_length == length else hash_at(stream, length)
     if stored != head:
         return f"stream {stream} rewritten: event {length} has hash {stored}, checkpoint {head}"
+    return None
+
+
+def head_row_problem(
+    stream: str,
+    recorded: tuple[int, str | None] | None,
+    stored: tuple[int, str | None] | None,
+) -> str | None:
+    """What is wrong when a stream's recorded (length, head) is not its newest stored event's
+    (position, hash); None when they agree. Either side is None when it does not exist.
+
+    The recorded length and head are what appends build on (`audit_streams`); events cut from
+    the end of a stream leave no gap in its chain, but they leave the record ahead of it.
+    """
+    if recorded is None:
+        return None if stored is None else f"stream {stream} has {stored[0]} events, none recorded"
+    length, head = recorded
+    if stored is None:
+        return f"stream {stream} removed: {length} events recorded, none left"
+    if stored[0] < length:
+        return f"stream {stream} cut short: {stored[0]} events, {length} recorded"
+    if stored[0] > length:
+        return f"stream {stream} has {stored[0]} events, only {length} recorded"
+    if stored[1] != head:
+        return f"stream {stream} rewritten: event {length} has hash {stored[1]}, recorded {head}"
     return None
 
 

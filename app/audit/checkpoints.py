@@ -182,16 +182,19 @@ async def _extend(session: AsyncSession, heads: Heads, *, after: int, upto: int)
         .execution_options(yield_per=BATCH)
     )
     result = await session.stream(query)
+    previous = ("", 0)  # the stream and seq of the event before, whose seq this one must pass
     async for rows in result.partitions():
         for seq, stream, position, canonical, prev_hash, digest in rows:
             length, head = heads.get(stream, (0, None))
-            # DESIGN §6: never sign over a chain that does not verify.
+            # DESIGN §6: never sign over a chain that does not verify (`verify`'s rules).
             if (
                 position != length + 1
                 or prev_hash != head
+                or (stream == previous[0] and seq <= previous[1])
                 or chain.event_hash(head, canonical.encode()) != digest
             ):
                 raise CheckpointError(
                     f"event seq {seq} does not extend stream {stream}: run `nrm audit verify`"
                 )
             heads[stream] = (position, digest)
+            previous = (stream, seq)

@@ -1,4 +1,5 @@
-"""Auditors' queries over the audit trail: filtered pages, exports, and the paging horizon.
+"""Auditors' queries over the audit trail: filtered pages, exports, the paging horizon, and
+each stream's record beside its newest event (for `verify`).
 
 Read-only: nothing here writes an event or changes a row. Every filter is backed by an index
 of `audit_events` on (column, seq), so a page costs the same at millions of events.
@@ -12,8 +13,9 @@ EXCLUSIVE on that table until the appender's transaction ends, and SHARE conflic
 the lock is granted once every in-flight append has committed or rolled back, and it holds new
 appends back until the reader's transaction ends. `max(seq)` read then is a safe horizon.
 Appenders never conflict with each other on it (ROW EXCLUSIVE is self-compatible). On SQLite
-every transaction begins IMMEDIATE, so the reader itself excludes writers and seq order is
-commit order. See docs/audit.md.
+writers begin IMMEDIATE, one at a time, so seq order is commit order; the reader (a read-only
+request, begun deferred) reads a snapshot in which every seq up to `max(seq)` is committed.
+See docs/audit.md.
 """
 
 from __future__ import annotations
@@ -22,13 +24,26 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    CompoundSelect,
+    ScalarSelect,
+    Select,
+    exists,
+    func,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import InstrumentedAttribute, defer
 
-from app.audit.models import AuditEvent, Track
+from app.audit.models import AuditEvent, AuditStream, Track
 from app.errors import DatabaseUnavailable
 
 # How long a reader waits for in-flight appends before giving up with 503 (a lock that times
@@ -127,3 +142,47 @@ async def export_events(
     result = await session.stream_scalars(query)
     async for event in result:
         yield event
+
+
+StreamRecord = CompoundSelect[str, int | None, str | None, int | None, str | None, int | None]
+
+
+def stream_records() -> StreamRecord:
+    """Every stream, recorded (`audit_streams`) or with events, in stream order: (stream,
+    recorded length, recorded head, newest event's position, its hash, its seq), None where
+    there is no record or no event. Three index probes a recorded stream; finding streams with
+    events but no record costs a pass over the events."""
+    unrecorded = (
+        select(AuditEvent.stream)
+        .where(~exists().where(AuditStream.stream == AuditEvent.stream))
+        .distinct()
+        .subquery()
+    )
+    newest: tuple[InstrumentedAttribute[Any], ...] = (
+        AuditEvent.position,
+        AuditEvent.hash,
+        AuditEvent.seq,
+    )
+    query: StreamRecord = union_all(
+        select(
+            AuditStream.stream,
+            AuditStream.length,
+            AuditStream.head,
+            *(_newest(column, AuditStream.stream) for column in newest),
+        ),
+        select(
+            unrecorded.c.stream,
+            null(),
+            null(),
+            *(_newest(column, unrecorded.c.stream) for column in newest),
+        ),
+    )
+    return query.order_by(query.selected_columns[0])
+
+
+def _newest(
+    column: InstrumentedAttribute[Any], stream: ColumnExpressionArgument[str]
+) -> ScalarSelect[Any]:
+    """`column` of the newest event of `stream` (correlated)."""
+    newest = select(column).where(AuditEvent.stream == stream)
+    return newest.order_by(AuditEvent.position.desc()).limit(1).scalar_subquery()

@@ -1,16 +1,21 @@
-"""Verification of the stored audit trail: walk every chain, check columns, check checkpoints.
+"""Verification of the stored audit trail: walk every chain, check columns, check each
+stream's record, check checkpoints.
 
 Read-only, in constant memory. On PostgreSQL the database walks the chains itself, in one
 aggregate statement: a window over each stream in position order compares every event's
-position and `prev_hash` with the event before it, recomputes its hash with `sha256()` from
-the stored canonical bytes, and rebuilds the canonical text from the columns (so that editing
-a column, the `action` an auditor filters on, say, is caught too); only the count and the
-lowest bad seq come back. With an engine and `workers > 1` (the CLI), the streams are split
-into ranges of about equal size walked on that many connections at once, all in one exported
-snapshot. On SQLite the events stream to Python in (stream, position) order through
-`chain.ChainVerifier`, and `chain.content_matches` compares the columns. Checkpoints, when
-given, must be signed and still covered by the chains (`chain.checkpoint_covered`): that
-catches what a chain cannot show, a stream cut short or removed.
+position, seq and `prev_hash` with the event before it, recomputes its hash with `sha256()`
+from the stored canonical bytes, and rebuilds the canonical text from the columns (so that
+editing a column, the `action` an auditor filters on, say, is caught too); only counts and the
+lowest bad seq come back. In the same statement (so the same snapshot) each stream's record in
+`audit_streams` is compared with its newest event, one index probe a stream; only when a record
+disagrees are the streams listed (`queries.stream_records`, `chain.head_row_problem`). With an
+engine and `workers > 1` (the CLI), the streams are split into ranges of about equal size
+walked on that many connections at once, all in one exported snapshot. On SQLite the events
+stream to Python in (stream, position) order through `chain.ChainVerifier`,
+`chain.content_matches` compares the columns, and every record is compared after the walk.
+Checkpoints, when given, must be signed and still covered by the chains
+(`chain.checkpoint_covered`): that catches a stream cut short or removed even when its record
+was edited to match.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from typing import Any
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from app.audit import chain
+from app.audit import chain, queries
 from app.audit.models import AuditEvent, AuditStream
 
 BATCH = 5000
+# Streams whose record does not match their events are named up to this many, then counted.
+MAX_STREAM_PROBLEMS = 10
 
 # The canonical text an event's columns say, rebuilt in SQL exactly as `chain` writes it: keys in
 # order, strings escaped as JSON (PostgreSQL's escaping of strings is `json`'s), the JSON
@@ -48,20 +55,33 @@ _PG_COLUMNS_AS_CANONICAL = """'{"action":' || to_json(action)::text
     || ',"track":' || to_json(track)::text
     || ',"v":1}'"""
 # One aggregate over every chain (or one range of streams): an event is bad when its position
-# does not follow the one before it in its stream, its prev_hash is not that event's hash, its
-# hash does not recompute from its stored canonical bytes (as `chain.event_hash` does), or its
-# columns disagree with those bytes. The ChainVerifier's rules, run where the rows are.
-_PG_CHAINS = f"""SELECT count(*), min(seq) FILTER (WHERE bad) FROM (
+# does not follow the one before it in its stream, its seq is not greater than that event's, its
+# prev_hash is not that event's hash, its hash does not recompute from its stored canonical
+# bytes (as `chain.event_hash` does), or its columns disagree with those bytes: the
+# ChainVerifier's rules, run where the rows are. In the same snapshot it counts the streams with
+# events, and compares each stream's record with its newest event, one index probe a stream:
+# how many records have an event, and how many are not their newest event (or have none). A
+# stream with events but no record shows as fewer recorded streams with events than streams.
+_RANGE = """(CAST(%(low)s AS text) IS NULL OR {0} >= %(low)s)
+        AND (CAST(%(high)s AS text) IS NULL OR {0} < %(high)s)"""
+_PG_CHAINS = f"""SELECT count(*), min(seq) FILTER (WHERE bad), count(*) FILTER (WHERE first), (
+    SELECT ARRAY[count(e."position"), count(*) FILTER (WHERE
+        e."position" IS DISTINCT FROM s.length OR e.hash IS DISTINCT FROM s.head)]
+    FROM audit_streams AS s LEFT JOIN LATERAL (SELECT "position", hash FROM audit_events AS e
+        WHERE e.stream = s.stream ORDER BY "position" DESC LIMIT 1) AS e ON true
+    WHERE {_RANGE.format("s.stream")}
+)
+FROM (
     SELECT seq, (
         prev_hash IS DISTINCT FROM lag(hash) OVER w
         OR "position" IS DISTINCT FROM coalesce(lag("position") OVER w, 0) + 1
+        OR coalesce(seq <= lag(seq) OVER w, false)
         OR hash IS DISTINCT FROM encode(sha256(convert_to(
             coalesce(prev_hash, '') || E'\\n' || canonical, 'UTF8')), 'hex')
         OR canonical IS DISTINCT FROM ({_PG_COLUMNS_AS_CANONICAL})
-    ) AS bad
+    ) AS bad, lag("position") OVER w IS NULL AS first
     FROM audit_events
-    WHERE (CAST(%(low)s AS text) IS NULL OR stream >= %(low)s)
-        AND (CAST(%(high)s AS text) IS NULL OR stream < %(high)s)
+    WHERE {_RANGE.format("stream")}
     WINDOW w AS (PARTITION BY stream ORDER BY "position")
 ) AS walked"""  # noqa: S608 - constants only
 # The newest event of each stream a checkpoint names, and the events at the lengths it signed.
@@ -98,8 +118,11 @@ class VerifyReport:
     """What `GET /audit/verify` and `nrm audit verify` report.
 
     `first_invalid_seq` is the lowest seq of an event that does not match its chain or whose
-    columns disagree with its content; `problems` lists checkpoints that are badly signed or
-    no longer covered (a stream cut short or removed), which no single event shows.
+    columns disagree with its content; when every chain holds, the lowest seq of a stream's
+    newest event that is not what the stream's record says (its tail was cut, say), else None.
+    `problems` says in words what no single event shows: checkpoints badly signed or no longer
+    covered, and streams whose recorded length and head do not match their events (one line a
+    stream, a checkpoint's first; up to `MAX_STREAM_PROBLEMS` of the latter).
     """
 
     valid: bool
@@ -113,14 +136,14 @@ class _Walk:
     """SQLite's pass over the events: the chains, the columns, and the hashes checkpoints
     need."""
 
-    __slots__ = ("_accept", "_hashes", "_wanted", "first_invalid", "verifier")
+    __slots__ = ("_accept", "_wanted", "first_invalid", "hashes", "verifier")
 
     def __init__(self, wanted: Mapping[str, set[int]]) -> None:
         self.verifier = chain.ChainVerifier()
         self._accept = self.verifier.feed  # bound once: this runs for every event
         self.first_invalid: int | None = None
         self._wanted = wanted
-        self._hashes: dict[tuple[str, int], str] = {}
+        self.hashes: dict[tuple[str, int], str] = {}
 
     def feed(self, event: chain.StoredEvent, content_ok: bool) -> None:
         if not self._accept(event) or not content_ok:
@@ -128,15 +151,11 @@ class _Walk:
         if self._wanted:
             positions = self._wanted.get(event.stream)
             if positions is not None and event.position in positions:
-                self._hashes[(event.stream, event.position)] = event.hash
+                self.hashes[(event.stream, event.position)] = event.hash
 
     def _refuse(self, seq: int) -> None:
         if self.first_invalid is None or seq < self.first_invalid:
             self.first_invalid = seq
-
-    @property
-    def hashes(self) -> Mapping[tuple[str, int], str]:
-        return self._hashes
 
 
 async def verify_trail(
@@ -165,23 +184,52 @@ async def verify_trail(
         outcome = await _walk_postgresql(session, wanted, workers)
     else:
         outcome = await _walk_sqlite(session, wanted)
-    for checkpoint in signed:
-        problems.extend(chain.checkpoint_covered(checkpoint, outcome.heads, outcome.hash_at))
+    problems.extend(_stream_problems(signed, outcome))
+    first_invalid = outcome.first_invalid
+    recorded = outcome.recorded
     return VerifyReport(
-        valid=outcome.first_invalid is None and not problems,
+        valid=first_invalid is None and recorded.first_seq is None and not problems,
         events_checked=outcome.checked,
-        first_invalid_seq=outcome.first_invalid,
+        # A broken link is the more precise evidence; a record only says where a stream ends.
+        first_invalid_seq=recorded.first_seq if first_invalid is None else first_invalid,
         checkpoint_seq=max((int(c["seq"]) for c in signed), default=None),
         problems=problems,
     )
 
 
+def _stream_problems(signed: Sequence[Mapping[str, Any]], outcome: _Outcome) -> list[str]:
+    """The checkpoints' problems, then the records', one line a stream: a checkpoint's first."""
+    problems: list[str] = []
+    named: set[str] = set()
+    for checkpoint in signed:
+        found = chain.checkpoint_covered(checkpoint, outcome.heads, outcome.hash_at)
+        problems.extend(found.values())
+        named.update(found)
+    recorded = outcome.recorded
+    problems.extend(p for stream, p in recorded.problems.items() if stream not in named)
+    if recorded.more:
+        problems.append(f"{recorded.more} more streams do not match their recorded length and head")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """Streams whose record (`audit_streams`) is not their newest event: the lowest seq of
+    such an event, up to MAX_STREAM_PROBLEMS problems by stream, and how many more."""
+
+    first_seq: int | None = None
+    problems: Mapping[str, str] = field(default_factory=dict)
+    more: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """What a walk found: events checked, the lowest bad seq, and what checkpoints need."""
+    """What a walk found: events checked, the lowest bad seq, the streams whose record is not
+    their events, and what checkpoints need."""
 
     checked: int
     first_invalid: int | None
+    recorded: _Recorded
     heads: Mapping[str, tuple[int, str]]
     hashes: Mapping[tuple[str, int], str]
 
@@ -210,22 +258,44 @@ async def _walk_postgresql(
                     for c, (low, high) in zip(connections, ranges, strict=False)
                 )
             )
+            recorded = await _recorded_postgresql(connections[0], parts)
             heads, hashes = await _checkpoint_facts(connections[0], wanted)
     else:
         connection = await session.connection()
         parts = [await _walk_range(connection, None, None)]
+        recorded = await _recorded_postgresql(connection, parts)
         heads, hashes = await _checkpoint_facts(connection, wanted)
-    bad = [first for _, first in parts if first is not None]
-    return _Outcome(sum(n for n, _ in parts), min(bad, default=None), heads, hashes)
+    bad = [p.first_invalid for p in parts if p.first_invalid is not None]
+    checked = sum(p.checked for p in parts)
+    return _Outcome(checked, min(bad, default=None), recorded, heads, hashes)
 
 
-async def _walk_range(
-    connection: AsyncConnection, low: str | None, high: str | None
-) -> tuple[int, int | None]:
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One walk over a range of streams: events checked, the lowest bad seq, streams with
+    events, recorded streams with events, and records that are not their newest event."""
+
+    checked: int
+    first_invalid: int | None
+    streams: int
+    recorded: int
+    mismatched: int
+
+
+async def _walk_range(connection: AsyncConnection, low: str | None, high: str | None) -> _Part:
     # The driver's own parameters: the canonical text's `":1` would read as a bind to text().
     result = await connection.exec_driver_sql(_PG_CHAINS, {"low": low, "high": high})
-    checked, first_invalid = tuple(result.one())
-    return int(checked), (None if first_invalid is None else int(first_invalid))
+    checked, first_invalid, streams, (recorded, mismatched) = tuple(result.one())
+    first = None if first_invalid is None else int(first_invalid)
+    return _Part(int(checked), first, int(streams), int(recorded), int(mismatched))
+
+
+async def _recorded_postgresql(connection: AsyncConnection, parts: Sequence[_Part]) -> _Recorded:
+    """Only when some record is not its stream's newest event, or some stream has events but
+    no record, is it worth listing them (`_recorded`)."""
+    if all(p.mismatched == 0 and p.recorded == p.streams for p in parts):
+        return _Recorded()
+    return await _recorded(connection)
 
 
 async def _checkpoint_facts(
@@ -296,7 +366,31 @@ async def _walk_sqlite(session: AsyncSession, wanted: Mapping[str, set[int]]) ->
             event = stored(row[0], row[1], row[2], row[3].encode(), row[4], row[5])
             walk.feed(event, _content_matches(row))
     checked = walk.verifier.result().events_checked
-    return _Outcome(checked, walk.first_invalid, walk.verifier.heads(), walk.hashes)
+    recorded = await _recorded(await session.connection())
+    heads = walk.verifier.heads()
+    return _Outcome(checked, walk.first_invalid, recorded, heads, walk.hashes)
+
+
+async def _recorded(connection: AsyncConnection) -> _Recorded:
+    """Each stream's record against its newest event (`chain.head_row_problem`), streamed:
+    nothing grows with the streams but the first MAX_STREAM_PROBLEMS problems."""
+    first_seq: int | None = None
+    problems: dict[str, str] = {}
+    more = 0
+    result = await connection.stream(queries.stream_records())
+    async for stream, length, head, position, digest, seq in result:
+        recorded = None if length is None else (int(length), head)
+        newest = None if position is None else (int(position), digest)
+        problem = chain.head_row_problem(stream, recorded, newest)
+        if problem is None:
+            continue
+        if seq is not None and (first_seq is None or seq < first_seq):
+            first_seq = int(seq)
+        if len(problems) < MAX_STREAM_PROBLEMS:
+            problems[stream] = problem
+        else:
+            more += 1
+    return _Recorded(first_seq, problems, more)
 
 
 def _content_matches(row: Row[Any]) -> bool:

@@ -278,6 +278,31 @@ class TestChainVerifier:
         ]
         assert chain.verify_events(swapped) == chain.VerifyResult(False, 4, 3)
 
+    @pytest.mark.parametrize(
+        ("first", "second", "reported"), [(1, 2, 20), (0, 3, 20), (1, 3, 30), (2, 3, 30)]
+    )
+    def test_detects_two_events_whose_seqs_were_swapped(
+        self, first: int, second: int, reported: int
+    ) -> None:
+        """`seq` is not hashed: swapped, every link still holds, but the order in which pages
+        show the stream does not. The first event (by position) whose seq is not above the one
+        before it is reported."""
+        events = build_chain(STREAM, [10, 20, 30, 40])
+        low, high = events[first].seq, events[second].seq
+        events[first] = dataclasses.replace(events[first], seq=high)
+        events[second] = dataclasses.replace(events[second], seq=low)
+        assert chain.verify_events(events) == chain.VerifyResult(False, 4, reported)
+
+    def test_accepts_seqs_with_gaps_and_interleaved_with_other_streams(self) -> None:
+        a = build_chain("referral:a", [3, 90, 91])
+        b = build_chain("referral:b", [1, 2, 95])
+        assert chain.verify_events(ordered(a + b)).valid
+
+    def test_detects_a_repeated_seq_within_a_stream(self) -> None:
+        events = build_chain(STREAM, [1, 2, 3])
+        events[2] = dataclasses.replace(events[2], seq=2)
+        assert chain.verify_events(events) == chain.VerifyResult(False, 3, 2)
+
     def test_detects_a_gap_even_when_the_hashes_link(self) -> None:
         first = make_event(1, STREAM, 1, None)
         skipped = make_event(2, STREAM, 3, first.hash)
@@ -491,25 +516,56 @@ class TestCheckpointCovered:
         stored = {("referral:a", 2): HEAD_A}
         heads = {"referral:a": (5, "e" * 64), "referral:b": (3, HEAD_B), "new": (1, "f" * 64)}
         assert (
-            chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: stored.get((s, p))) == []
+            chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: stored.get((s, p))) == {}
         )
 
     def test_reports_a_stream_cut_short(self) -> None:
         heads = {"referral:a": (2, HEAD_A), "referral:b": (2, "e" * 64)}
-        [problem] = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: None)
-        assert "referral:b cut short" in problem
+        problems = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: None)
+        assert list(problems) == ["referral:b"]
+        assert "referral:b cut short" in problems["referral:b"]
 
     def test_reports_a_removed_stream(self) -> None:
         [problem] = chain.checkpoint_covered(
             self.CHECKPOINT, {"referral:b": (3, HEAD_B)}, lambda s, p: None
-        )
+        ).values()
         assert problem.startswith("stream referral:a removed")
 
     @pytest.mark.parametrize("current_length", [2, 4])
     def test_reports_a_rewritten_head(self, current_length: int) -> None:
         heads = {"referral:a": (current_length, "e" * 64), "referral:b": (3, HEAD_B)}
-        [problem] = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: "e" * 64)
+        [problem] = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: "e" * 64).values()
         assert "referral:a rewritten" in problem
+
+
+class TestHeadRowProblem:
+    """A stream's recorded (length, head) against its newest stored event (position, hash)."""
+
+    def test_is_fine_when_they_agree(self) -> None:
+        assert chain.head_row_problem("s", (3, HEAD_A), (3, HEAD_A)) is None
+        assert chain.head_row_problem("s", None, None) is None
+
+    @pytest.mark.parametrize(
+        ("recorded", "stored", "problem"),
+        [
+            ((4, HEAD_A), (2, HEAD_B), "stream s cut short: 2 events, 4 recorded"),
+            ((4, HEAD_A), None, "stream s removed: 4 events recorded, none left"),
+            ((2, HEAD_A), (3, HEAD_B), "stream s has 3 events, only 2 recorded"),
+            (None, (3, HEAD_B), "stream s has 3 events, none recorded"),
+            (
+                (3, HEAD_A),
+                (3, HEAD_B),
+                f"stream s rewritten: event 3 has hash {HEAD_B}, recorded {HEAD_A}",
+            ),
+        ],
+    )
+    def test_says_what_is_wrong(
+        self,
+        recorded: tuple[int, str] | None,
+        stored: tuple[int, str] | None,
+        problem: str,
+    ) -> None:
+        assert chain.head_row_problem("s", recorded, stored) == problem
 
 
 class TestKeys:

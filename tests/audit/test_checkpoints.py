@@ -27,7 +27,7 @@ from app.audit.verify import verify_trail
 from app.db import create_sessionmaker, transaction
 from app.identity.roles import Role
 from app.settings import Settings
-from tests.audit.tampering import as_stored, tamper
+from tests.audit.tampering import as_stored, swap_seqs, tamper
 from tests.conftest import fresh_engine
 from tests.databases import Backend, settings_for
 from tests.factories import make_user
@@ -188,6 +188,16 @@ class TestMakeCheckpoint:
             await log.checkpoint()
         assert await log.stored() == 1
 
+    async def test_refuses_to_sign_a_stream_whose_seqs_were_swapped(self, log: Log) -> None:
+        one, _ = _streams()
+        await log.append(one, 1)
+        await log.checkpoint()
+        seqs = await log.append(one, 3)
+        await log.tamper(*swap_seqs(seqs[0], seqs[2]))
+        with pytest.raises(checkpoints.CheckpointError, match=f"seq {seqs[1]} does not extend"):
+            await log.checkpoint()
+        assert await log.stored() == 1
+
     async def test_starts_afresh_when_the_stored_checkpoint_is_not_validly_signed(
         self, log: Log
     ) -> None:
@@ -245,7 +255,9 @@ class TestCoverage:
         await log.tamper(delete(AuditEvent).where(AuditEvent.seq.in_(seqs[2:])))
         report = await log.verify(document)
         assert report.valid is False
-        assert report.first_invalid_seq is None  # every remaining link still holds
+        # Every remaining link holds; the stream's record still says 4 events, so its newest
+        # surviving event is reported. The checkpoint's problem stands for the stream's record.
+        assert report.first_invalid_seq == seqs[1]
         assert report.problems == [f"stream {one} cut short: 2 events, the checkpoint has 4"]
 
     async def test_fails_when_a_whole_stream_is_removed(self, log: Log) -> None:
@@ -285,7 +297,9 @@ class TestCoverage:
         await log.tamper(delete(AuditEvent).where(AuditEvent.seq.in_(seqs[1:])), *forged)
         report = await log.verify(document)
         assert report.valid is False
-        assert report.first_invalid_seq is None
+        async with log.sessions() as session:
+            newest = await session.scalar(select(func.max(AuditEvent.seq)))
+        assert report.first_invalid_seq == newest  # the record still says 3 events
         assert len(report.problems) == 1
         assert report.problems[0].startswith(f"stream {one} rewritten: event 3 has hash")
 
@@ -338,6 +352,6 @@ class TestEndpoints:
         await log.tamper(delete(AuditEvent).where(AuditEvent.seq == seqs[-1]))
         response = await committed_client.get("/api/v1/audit/verify", headers=auditor.headers)
         body = response.json()
-        assert (body["valid"], body["first_invalid_seq"]) == (False, None)
+        assert (body["valid"], body["first_invalid_seq"]) == (False, seqs[-2])
         assert body["checkpoint_seq"] == document["seq"]
         assert body["problems"] == [f"stream {one} cut short: 2 events, the checkpoint has 3"]

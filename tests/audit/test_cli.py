@@ -209,7 +209,8 @@ class TestExport:
         self, nrm_env: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seqs = _append(nrm_env, _stream(), [T0])
-        assert main(["audit", "export", "--since", "2031-06-01", "--until", "2031-06-02"]) == 0
+        period = ["--since", "2031-06-01T00:00:00Z", "--until", "2031-06-02T00:00:00+00:00"]
+        assert main(["audit", "export", *period]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert [json.loads(line)["seq"] for line in lines] == seqs
 
@@ -217,7 +218,8 @@ class TestExport:
         self, nrm_env: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
         del nrm_env
-        assert main(["audit", "export", "--since", "2031-06-02", "--until", "2031-06-01"]) == 1
+        period = ["--since", "2031-06-02T00:00:00Z", "--until", "2031-06-01T00:00:00Z"]
+        assert main(["audit", "export", *period]) == 1
         assert "--until is before --since" in capsys.readouterr().err
 
 
@@ -231,3 +233,18 @@ class TestKeygen:
         assert first != second
         assert len(base64.b64decode(first, validate=True)) == 32
         chain.load_private_key(first)
+
+
+class TestVerifyRecordedStreams:
+    """`nrm audit verify` checks each stream's recorded length and head, as the API does."""
+
+    def test_exits_1_when_a_streams_newest_event_is_cut_off_before_any_checkpoint(
+        self, nrm_env: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stream = _stream()
+        seqs = _append(nrm_env, stream, [T0, T0, T0])
+        _tamper(nrm_env, delete(AuditEvent).where(AuditEvent.seq == seqs[-1]))
+        assert main(["audit", "verify"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        assert (report["valid"], report["first_invalid_seq"]) == (False, seqs[-2])
+        assert report["problems"] == [f"stream {stream} cut short: 2 events, 3 recorded"]

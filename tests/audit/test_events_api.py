@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import chain
 from app.audit import service as audit
 from app.audit.models import AuditEvent, AuditStream, Track
-from app.http import encode_cursor
+from app.http import cursor_key, encode_cursor
 from app.identity.roles import Role
 from tests.factories import AppUser, make_user
 
@@ -248,9 +248,10 @@ class TestPaging:
         assert cursor is None
 
     async def test_a_cursor_continues_after_its_seq(
-        self, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
+        self, app: FastAPI, client: httpx.AsyncClient, auditor: AppUser, arranged: Arranged
     ) -> None:
-        cursor = encode_cursor({"seq": arranged.seqs[0]})
+        key = cursor_key(app.state.settings)
+        cursor = encode_cursor({"seq": arranged.seqs[0]}, key=key, scope=EVENTS)
         seqs = await _seqs(client, auditor, since=T1.isoformat(), cursor=cursor)
         assert seqs == arranged.seqs[1:]
 
@@ -274,15 +275,22 @@ class TestPaging:
         [
             "not a cursor!",
             base64.urlsafe_b64encode(b"[1, 2]").decode(),
-            encode_cursor({"seq": "5"}),
-            encode_cursor({"seq": True}),
-            encode_cursor({"seq": -1}),
-            encode_cursor({"after": 5}),
+            base64.urlsafe_b64encode(b'{"seq": 5}').decode(),
+            encode_cursor({"seq": 5}, key=b"another key", scope=EVENTS),
         ],
     )
     async def test_refuses_a_cursor_that_is_not_ours(
         self, client: httpx.AsyncClient, auditor: AppUser, cursor: str
     ) -> None:
+        response = await client.get(EVENTS, params={"cursor": cursor}, headers=auditor.headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "cursor"
+
+    @pytest.mark.parametrize("values", [{"seq": "5"}, {"seq": True}, {"seq": -1}, {"after": 5}])
+    async def test_refuses_a_signed_cursor_without_a_seq(
+        self, app: FastAPI, client: httpx.AsyncClient, auditor: AppUser, values: dict[str, Any]
+    ) -> None:
+        cursor = encode_cursor(values, key=cursor_key(app.state.settings), scope=EVENTS)
         response = await client.get(EVENTS, params={"cursor": cursor}, headers=auditor.headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "cursor"
@@ -298,6 +306,10 @@ class TestInvalidFilters:
             ({"track": "gossip"}, "track"),
             ({"referral_id": "not-a-uuid"}, "referral_id"),
             ({"actor_id": "42"}, "actor_id"),
+            # Issue 9, item 5: moments with no UTC form in the years 1 to 9999 (once a 500).
+            ({"since": "9999-12-31T23:00:00-05:00"}, "since"),
+            ({"until": "9999-12-31T23:59:59-00:01"}, "until"),
+            ({"since": "0001-01-01T00:30:00+01:00"}, "since"),
         ],
     )
     async def test_refuses_an_invalid_filter_with_422(

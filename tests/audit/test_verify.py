@@ -8,93 +8,25 @@ attacker with the owner's rights could) and tampers with rows directly in SQL. T
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 
 from app.audit import chain
 from app.audit import service as audit
 from app.audit.models import AuditEvent, Track
-from app.audit.verify import VerifyReport, _ranges, verify_trail
-from app.db import create_sessionmaker, transaction
+from app.audit.verify import VerifyReport, _ranges
 from app.identity.roles import Role
-from tests.audit.tampering import as_stored, tamper
-from tests.conftest import fresh_engine
+from tests.audit.tampering import ACTOR, LENGTH, NOW, Trail, as_stored
 from tests.factories import make_user
 
 pytestmark = pytest.mark.committing
 
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-ACTOR = audit.ActorRef(uuid.uuid4(), "bawso", ("first_responder",))
-LENGTH = 5
 
-
-@dataclass
-class Trail:
-    """Three interleaved streams of LENGTH events each, committed; seqs by stream."""
-
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    streams: dict[str, list[int]]
-    referral: uuid.UUID
-    workers: int = 1
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.streams)
-
-    def seq(self, stream: int, position: int) -> int:
-        return self.streams[self.names[stream]][position - 1]
-
-    async def tamper(self, *statements: object) -> None:
-        """Drop the triggers, then run the statements, committed."""
-        await tamper(self.engine, *statements)
-
-    async def verify(self) -> VerifyReport:
-        async with transaction(self.sessions) as session:
-            return await verify_trail(session, workers=self.workers)
-
-    async def total(self) -> int:
-        async with self.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
-
-
-@pytest.fixture(params=[1, 3], ids=["one-walk", "three-walks"])
-async def trail(throwaway: str, request: pytest.FixtureRequest) -> AsyncIterator[Trail]:
-    """On PostgreSQL, `three-walks` splits the streams over three connections in one snapshot
-    (what `nrm audit verify` does); SQLite always walks once."""
-    engine = fresh_engine(throwaway)
-    sessions = create_sessionmaker(engine)
-    referral = uuid.uuid4()
-    names = [audit.referral_stream(referral), f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"]
-    streams: dict[str, list[int]] = {name: [] for name in names}
-    async with transaction(sessions) as session:
-        for position in range(1, LENGTH + 1):
-            for name in names:
-                event = await audit.record(
-                    session,
-                    ACTOR,
-                    action="referral.stepped",
-                    track=Track.VICTIM,
-                    now=NOW + timedelta(minutes=position),
-                    referral_id=referral if name.startswith("referral:") else None,
-                    stream=name,
-                    changes={"step": {"before": position - 1, "after": position}},
-                )
-                streams[name].append(event.seq)
-    try:
-        yield Trail(engine, sessions, streams, referral, workers=request.param)
-    finally:
-        await engine.dispose()
-
-
-def _where(seq: int) -> object:
+def _where(seq: int) -> ColumnElement[bool]:
     return AuditEvent.seq == seq
 
 
@@ -272,6 +204,18 @@ class TestVerifyEndpointOnATamperedTrail:
         body = response.json()
         assert (body["valid"], body["first_invalid_seq"]) == (False, seq)
         assert body["events_checked"] == await trail.total()
+
+    async def test_reports_a_cut_tail_to_an_auditor(
+        self, trail: Trail, committed_app: FastAPI, committed_client: httpx.AsyncClient
+    ) -> None:
+        async with committed_app.state.sessionmaker() as session:
+            auditor = await make_user(committed_app, session, Role.AUDITOR)
+        await trail.tamper(delete(AuditEvent).where(_where(trail.seq(2, LENGTH))))
+        response = await committed_client.get("/api/v1/audit/verify", headers=auditor.headers)
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["valid"], body["first_invalid_seq"]) == (False, trail.seq(2, LENGTH - 1))
+        assert body["problems"] == [f"stream {trail.names[2]} cut short: 4 events, 5 recorded"]
 
 
 class TestRanges:
