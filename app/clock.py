@@ -16,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.errors import FieldError, ValidationFailed
 from app.settings import Settings
 
 TEST_CLOCK_ROW = 1
+MAX_OFFSET_DAYS = 36_500
+"""How far the test clock may move from the real clock, either way: a hundred years."""
 
 
 class ClockOffset(Base):
@@ -58,11 +61,27 @@ async def service_now(session: AsyncSession, settings: Settings) -> datetime:
 
 
 async def advance(session: AsyncSession, days: int) -> int:
-    """Move the test clock on by `days` (may be negative); returns the new offset."""
+    """Move the test clock on by `days` (may be negative); returns the new offset.
+
+    422 when the clock would end up more than `MAX_OFFSET_DAYS` from the real clock: far
+    enough for any test, and the service's dates stay far from the year 9999, past which
+    no date can be written (and every deadline computed from them would fail).
+    """
     row = await session.get(ClockOffset, TEST_CLOCK_ROW, with_for_update=True)
     if row is None:
         row = ClockOffset(id=TEST_CLOCK_ROW, offset_days=0)
         session.add(row)
+    if abs(row.offset_days + days) > MAX_OFFSET_DAYS:
+        raise ValidationFailed(
+            "the test clock would move too far",
+            errors=[
+                FieldError(
+                    "advance_days",
+                    f"must keep the test clock within {MAX_OFFSET_DAYS} days of the real date "
+                    f"(it is {row.offset_days} days away now)",
+                )
+            ],
+        )
     row.offset_days += days
     await session.flush()
     return row.offset_days

@@ -4,17 +4,23 @@ Owns the transaction rule of STYLE.md: one request, one transaction, committed b
 `get_db_session` after the endpoint returns and before the response is sent; CLI and background
 code use `transaction()`. Nothing else in `app/` commits or rolls back (a test scans for it).
 Nothing here connects at import time.
+
+It also owns the two database-level defences of docs/operations.md: the time limit of a
+request's statements (PostgreSQL `statement_timeout`; on SQLite a progress handler that
+interrupts a statement past its deadline), and read-only requests, whose SQLite transactions
+begin deferred so that they read beside a writer instead of queueing for the write lock.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -27,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import Request
 
-from app.errors import DatabaseUnavailable
+from app.errors import AppError, DatabaseUnavailable, TimeLimitExceeded
 from app.settings import Settings
 
 NAMING_CONVENTION = {
@@ -77,16 +83,42 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """The service's engine; on SQLite, foreign keys on and `BEGIN IMMEDIATE` transactions."""
+READ_ONLY = "nrm_read_only"
+"""Execution option of a session that writes nothing: on SQLite its transaction begins deferred."""
+
+TIME_LIMIT_MS = "nrm_time_limit_ms"
+"""Execution option: the time limit of each statement on SQLite, in milliseconds (see
+`allow_time`); PostgreSQL keeps it in `statement_timeout`."""
+
+SQLITE_PROGRESS_STEPS = 10_000
+"""How many SQLite virtual-machine steps run between two looks at the deadline (a look costs
+a Python call: every 10,000 steps it is lost in the noise)."""
+
+DEADLINE_INFO = "nrm_deadline"
+"""Where a time-limited SQLite connection keeps its `_Deadline` (the pool record's `info`)."""
+
+
+def create_engine(settings: Settings, *, time_limit_ms: int | None = None) -> AsyncEngine:
+    """The service's engine; on SQLite, foreign keys on and `BEGIN IMMEDIATE` transactions.
+
+    `time_limit_ms` limits every statement (the service's requests pass
+    `NRM_STATEMENT_TIMEOUT_MS`; the CLI's long walks and exports pass nothing).
+    """
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         )
         configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        if time_limit_ms is not None:
+            limit_sqlite_statements(engine, time_limit_ms=time_limit_ms)
         return engine
-    return create_async_engine(settings.database_url, pool_pre_ping=True, pool_size=10)
+    connect_args = {}
+    if time_limit_ms is not None:
+        connect_args["options"] = f"-c statement_timeout={int(time_limit_ms)}"
+    return create_async_engine(
+        settings.database_url, pool_pre_ping=True, pool_size=10, connect_args=connect_args
+    )
 
 
 def configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
@@ -94,7 +126,8 @@ def configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
     The driver's own transaction handling is switched off and every transaction starts with
     `BEGIN IMMEDIATE`, which takes the write lock up front: two writers queue on the busy
-    timeout instead of failing on a lock upgrade.
+    timeout instead of failing on a lock upgrade. A session marked `READ_ONLY` begins deferred
+    instead: in WAL mode it reads a snapshot beside the writer and never waits for the lock.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -108,7 +141,73 @@ def configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class _Deadline:
+    """When the statement running on one SQLite connection must stop (None: no limit)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def passed(self) -> int:
+        # SQLite's progress handler: non-zero interrupts the statement ("interrupted").
+        at = self.at
+        return int(at is not None and time.monotonic() > at)
+
+
+def limit_sqlite_statements(engine: AsyncEngine, *, time_limit_ms: int) -> None:
+    """SQLite's `statement_timeout`: each statement gets a deadline when it starts (the
+    `TIME_LIMIT_MS` execution option, or `time_limit_ms`), and a progress handler interrupts
+    it once the deadline has passed. Waiting for a lock is not counted (the busy timeout is)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        deadline = record.info[DEADLINE_INFO] = _Deadline()
+        dbapi_connection.run_async(
+            lambda driver: driver.set_progress_handler(deadline.passed, SQLITE_PROGRESS_STEPS)
+        )
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _start(conn: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any) -> None:
+        options = context.execution_options if context is not None else {}
+        limit = options.get(TIME_LIMIT_MS, time_limit_ms)
+        conn.info[DEADLINE_INFO].at = time.monotonic() + limit / 1000
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _stop(conn: Any, *_args: Any) -> None:
+        conn.info[DEADLINE_INFO].at = None
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        if DEADLINE_INFO in record.info:
+            record.info[DEADLINE_INFO].at = None
+
+
+async def allow_time(session: AsyncSession, *, time_limit_ms: int) -> None:
+    """Give the rest of this session's transaction another statement time limit (the audit
+    walk of `GET /audit/verify`, which reads every event, is allowed longer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT set_config('statement_timeout', :limit, true)"),
+            {"limit": str(int(time_limit_ms))},
+        )
+        return
+    sync = session.sync_session
+    sync.execution_options = sync.execution_options.union({TIME_LIMIT_MS: time_limit_ms})
+
+
+def mark_read_only(session: AsyncSession) -> None:
+    """Mark a session that writes nothing, before its transaction begins: on SQLite it then
+    begins deferred (see `configure_sqlite`). A session already in a transaction cannot be
+    marked: that is a mistake in the order of a route's dependencies."""
+    if session.in_transaction():
+        raise RuntimeError("a session must be marked read-only before it first reads")
+    sync = session.sync_session
+    sync.execution_options = sync.execution_options.union({READ_ONLY: True})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -121,6 +220,26 @@ def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def ran_out_of_time(exc: BaseException) -> bool:
+    """Whether a database error is a statement stopped by the time limit: PostgreSQL's
+    `query_canceled` (SQLSTATE 57014) or SQLite's "interrupted"."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "57014":
+        return True
+    return type(original).__name__ == "OperationalError" and str(original) == "interrupted"
+
+
+def unavailable_error(exc: BaseException) -> AppError | None:
+    """The 503 a database error becomes (with `Retry-After`), or None if it is not one."""
+    if ran_out_of_time(exc):
+        return TimeLimitExceeded()
+    if is_unavailable(exc):
+        return DatabaseUnavailable()
+    return None
 
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -139,7 +258,7 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             await session.commit()
         except OperationalError as exc:
-            raise DatabaseUnavailable() from exc
+            raise (unavailable_error(exc) or DatabaseUnavailable()) from exc
 
 
 @asynccontextmanager

@@ -1,12 +1,18 @@
-"""HTTP plumbing shared by routers: request ids, ETags, If-Match, cursors and page limits.
+"""HTTP plumbing shared by routers: request ids, the request's session (read-write or
+read-only), ETags, If-Match, signed cursors and page limits.
 
 It holds no rules of the domain; it turns headers and query strings into values and back.
+Cursors are opaque to clients and signed (HMAC-SHA-256 with a key derived from
+`NRM_SECRET_KEY`, for one list's path): what a cursor holds is only read once the signature
+shows the service wrote it, so a forged cursor is a plain 422, never a parser's failure.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from contextvars import ContextVar
 from datetime import datetime
@@ -17,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from app.clock import service_now
-from app.db import get_db_session
+from app.db import get_db_session, mark_read_only
 from app.errors import FieldError, PreconditionFailed, PreconditionRequired, ValidationFailed
+from app.settings import Settings
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -29,6 +36,18 @@ def current_request_id() -> str | None:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+
+
+async def get_read_only_session(session: DbSession) -> AsyncSession:
+    """The request's session, marked as writing nothing (on SQLite it reads beside a writer
+    instead of queueing for the write lock). Declare it as the route's first parameter, so
+    that it runs before any dependency reads the database (a later one is a RuntimeError)."""
+    mark_read_only(session)
+    return session
+
+
+ReadOnlyDbSession = Annotated[AsyncSession, Depends(get_read_only_session)]
+"""For routes that write nothing, not even an audit event (statistics, the audit trail)."""
 
 
 async def get_request_now(request: Request, session: DbSession) -> datetime:
@@ -62,42 +81,75 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match")]
 
 
-def encode_cursor(values: dict[str, Any]) -> str:
-    """An opaque cursor for keyset pagination."""
+CURSOR_KEY_LABEL = b"nrm cursor signing key v1"
+_CURSOR_MAC_BYTES = 16
+_INVALID_CURSOR = "not a valid cursor for this list; start again from the first page"
+
+
+def cursor_key(settings: Settings) -> bytes:
+    """The key that signs cursors: derived from `NRM_SECRET_KEY`, never the secret itself, so
+    a cursor and a bearer token can never be confused. A new secret voids every cursor."""
+    return hmac.new(settings.secret_key.encode(), CURSOR_KEY_LABEL, hashlib.sha256).digest()
+
+
+def _cursor_mac(key: bytes, scope: str, payload: str) -> str:
+    mac = hmac.new(key, f"{scope}\n{payload}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:_CURSOR_MAC_BYTES]).decode().rstrip("=")
+
+
+def encode_cursor(values: dict[str, Any], *, key: bytes, scope: str) -> str:
+    """An opaque, signed cursor for keyset pagination of the list at `scope` (its path)."""
     raw = json.dumps(values, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{payload}.{_cursor_mac(key, scope, payload)}"
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The keyset values inside a cursor; a cursor that was not ours is 422."""
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "the cursor is not valid", errors=[FieldError("cursor", _INVALID_CURSOR)]
+    )
+
+
+def decode_cursor(cursor: str, *, key: bytes, scope: str) -> dict[str, Any]:
+    """The keyset values inside a cursor this service signed for this list; 422 for any other
+    (forged, altered, signed with another key or for another list). The signature is checked
+    before the content is parsed, so nothing a client wrote reaches the JSON parser."""
+    payload, _, mac = cursor.partition(".")
+    if not hmac.compare_digest(mac.encode(), _cursor_mac(key, scope, payload).encode()):
+        raise _invalid_cursor()
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
-        ) from exc
+        value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError) as exc:  # a signed cursor always parses: defence only
+        raise _invalid_cursor() from exc
     if not isinstance(value, dict):
-        raise ValidationFailed(
-            "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
-        )
+        raise _invalid_cursor()
     return value
 
 
 class PageParams:
-    """`limit` (1-200, default 50) and `cursor`, as every list takes them."""
+    """`limit` (1-200, default 50) and `cursor`, as every list takes them; cursors are signed
+    for the list's path (`next_cursor` makes them, `after` reads them back)."""
 
     def __init__(
         self,
+        request: Request,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> None:
         self.limit = limit
         self.cursor = cursor
+        self._key = cursor_key(request.app.state.settings)
+        self._scope = request.url.path
 
     def after(self) -> dict[str, Any] | None:
         """The decoded cursor, or None on the first page."""
-        return decode_cursor(self.cursor) if self.cursor else None
+        if not self.cursor:
+            return None
+        return decode_cursor(self.cursor, key=self._key, scope=self._scope)
+
+    def next_cursor(self, values: dict[str, Any]) -> str:
+        """The cursor of the page that continues after `values`."""
+        return encode_cursor(values, key=self._key, scope=self._scope)
 
 
 Paging = Annotated[PageParams, Depends()]

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, access logs and metrics, the body limit, the last-resort 500.
+"""ASGI middleware: request ids, access logs and metrics, the body limit, control characters in
+the address, the last-resort 500.
 
 Pure ASGI (not `BaseHTTPMiddleware`), so streaming and context variables behave. The last
 resort turns any exception that escaped the handlers into a problem document without detail, so
@@ -11,14 +12,15 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import is_unavailable
-from app.errors import AppError, DatabaseUnavailable, PayloadTooLarge
+from app.db import unavailable_error
+from app.errors import AppError, FieldError, PayloadTooLarge, ValidationFailed
 from app.http import request_id_var
 from app.problems import problem_response
 
@@ -65,7 +67,7 @@ class RequestContextMiddleware:
         except Exception as exc:
             if state["started"]:
                 raise
-            error: AppError = DatabaseUnavailable() if is_unavailable(exc) else AppError()
+            error = unavailable_error(exc) or AppError()
             log.exception("unhandled_error", error=type(exc).__name__)
             await problem_response(error)(scope, receive, send_with_id)
         finally:
@@ -129,3 +131,38 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"the body limit is {self.max_bytes} bytes")
         await problem_response(error)(scope, receive, send)
+
+
+# API.md "Text": control characters other than tab, newline and carriage return are refused;
+# in an address they are never meant (PostgreSQL cannot even store or compare text with NUL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_error(path: str, query_string: bytes) -> ValidationFailed | None:
+    """422 naming each query parameter (or the path) that holds a control character."""
+    fields = ["path"] if _CONTROL.search(path) else []
+    # Decoded as Starlette decodes it for the routes: percent-escapes as UTF-8.
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    for name, value in pairs:
+        if _CONTROL.search(name + value):
+            fields.append("query" if _CONTROL.search(name) else name)
+    if not fields:
+        return None
+    errors = [FieldError(field, "must not contain control characters") for field in fields]
+    return ValidationFailed("the address holds a control character", errors=errors)
+
+
+class ControlCharacterMiddleware:
+    """Answers 422 for a path or query parameter holding a control character, before any route
+    or dependency sees it (every filter and lookup at once, not one endpoint at a time)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            error = control_character_error(scope.get("path", ""), scope.get("query_string", b""))
+            if error is not None:
+                await problem_response(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,8 +1,9 @@
 """The one renderer of RFC 9457 problem documents, and the exception handlers that use it.
 
 Every error the service answers goes through `problem_response`: domain errors (`AppError`),
-validation errors, Starlette's routing errors, database outages (503 with `Retry-After`) and,
-last, any other exception as a bare 500 that carries nothing of the exception.
+validation errors, Starlette's routing errors, database outages and statements stopped by the
+time limit (503 with `Retry-After`) and, last, any other exception as a bare 500 that carries
+nothing of the exception.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.db import is_unavailable
+from app.db import unavailable_error
 from app.errors import (
     AppError,
-    DatabaseUnavailable,
     FieldError,
     Forbidden,
     MalformedBody,
@@ -87,6 +87,12 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message_of(error: Any) -> str:
+    # Pydantic prefixes a validator's ValueError with "Value error, ": the person reads only
+    # the sentence the validator wrote.
+    return str(error.get("msg")).removeprefix("Value error, ")
+
+
 def validation_error(exc: RequestValidationError) -> AppError:
     """422 with one entry per invalid field, 400 when the body is not JSON at all, 404 when a
     path parameter (an id) is malformed."""
@@ -96,7 +102,7 @@ def validation_error(exc: RequestValidationError) -> AppError:
         return NotFound("no such object")
     if any(e.get("type") == "json_invalid" for e in errors):
         return MalformedBody("the body is not valid JSON")
-    fields = [FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg"))) for e in errors]
+    fields = [FieldError(_field_of(tuple(e.get("loc", ()))), _message_of(e)) for e in errors]
     return ValidationFailed("the request has invalid fields", errors=fields)
 
 
@@ -119,10 +125,21 @@ async def _starlette(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error, request)
 
 
+def _holds_nul(exc: Exception) -> bool:
+    # psycopg refuses text holding NUL before it is sent: PostgreSQL can neither store nor
+    # compare it. Query strings and paths are checked first (app.middleware); this catches
+    # it wherever else it comes from (a form field, a header), as bad input, not a 500.
+    return isinstance(exc, DBAPIError) and "cannot contain NUL (0x00)" in str(exc.orig)
+
+
 async def _database(request: Request, exc: Exception) -> JSONResponse:
-    if is_unavailable(exc):
-        log.warning("database_unavailable", error=type(exc).__name__)
-        return problem_response(DatabaseUnavailable(), request)
+    unavailable = unavailable_error(exc)
+    if unavailable is not None:
+        log.warning(unavailable.slug.replace("-", "_"), error=type(exc).__name__)
+        return problem_response(unavailable, request)
+    if _holds_nul(exc):
+        refused = ValidationFailed("the request holds a NUL character, which is never valid")
+        return problem_response(refused, request)
     log.exception("database_error", error=type(exc).__name__)
     return problem_response(AppError(), request)
 

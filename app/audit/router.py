@@ -1,12 +1,14 @@
 """Routes of the audit trail, for auditors only: events, verification, the latest checkpoint.
 
 Parses, calls one query, presents. Nothing here writes an event or commits; the rules are in
-`queries`, `verify` and `checkpoints`.
+`queries`, `verify` and `checkpoints`. The events and the walk read through `ReadOnlyDbSession`
+(on SQLite they never wait for a writer); the checkpoint may extend itself, so it does not.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -16,8 +18,9 @@ from app.audit import checkpoints, queries
 from app.audit.models import Track
 from app.audit.schemas import AuditEventRead, CheckpointRead, VerifyRead
 from app.audit.verify import verify_trail
+from app.db import allow_time
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.http import DbSession, PageParams, Paging, RequestNow, encode_cursor
+from app.http import DbSession, PageParams, Paging, ReadOnlyDbSession, RequestNow
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.routing import api_router
@@ -38,11 +41,26 @@ def event_filters(
     until: AwareDatetime | None = None,
 ) -> queries.EventFilters:
     """The filters of API.md; `since` is inclusive, `until` exclusive, both with a zone."""
+    since, until = _in_utc("since", since), _in_utc("until", until)
     if since is not None and until is not None and until < since:
         raise ValidationFailed(
             "until is before since", errors=[FieldError("until", "must not be before since")]
         )
     return queries.EventFilters(referral_id, actor_id, organisation, action, track, since, until)
+
+
+def _in_utc(field: str, moment: datetime | None) -> datetime | None:
+    """The moment in UTC; 422 for one that has no UTC form (9999-12-31T23:00-05:00 falls in
+    the year 10000, 0001-01-01T00:00+01:00 in the year 0)."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValidationFailed(
+            f"{field} is out of range",
+            errors=[FieldError(field, "must fall between the years 1 and 9999 in UTC")],
+        ) from exc
 
 
 Filters = Annotated[queries.EventFilters, Depends(event_filters)]
@@ -63,19 +81,22 @@ def after_seq(paging: PageParams) -> int:
 
 @router.get("/audit/events", response_model=Page[AuditEventRead])
 async def list_events(
-    _auditor: Auditor, session: DbSession, filters: Filters, paging: Paging
+    session: ReadOnlyDbSession, _auditor: Auditor, filters: Filters, paging: Paging
 ) -> Page[AuditEventRead]:
     """Events oldest first; never skips one that commits after a later one was served."""
     events, last = await queries.events_page(
         session, filters, after=after_seq(paging), limit=paging.limit
     )
-    cursor = encode_cursor({"seq": last}) if last is not None else None
+    cursor = paging.next_cursor({"seq": last}) if last is not None else None
     return Page[AuditEventRead](items=[AuditEventRead.of(e) for e in events], next_cursor=cursor)
 
 
 @router.get("/audit/verify", response_model=VerifyRead)
-async def verify(_auditor: Auditor, session: DbSession) -> VerifyRead:
-    """Walk every chain and check the latest checkpoint is still covered."""
+async def verify(session: ReadOnlyDbSession, _auditor: Auditor, request: Request) -> VerifyRead:
+    """Walk every chain and check the latest checkpoint is still covered. The walk reads every
+    event, so it runs under its own, longer time limit (`NRM_AUDIT_VERIFY_TIMEOUT_MS`)."""
+    settings = request.app.state.settings
+    await allow_time(session, time_limit_ms=settings.audit_verify_timeout_ms)
     latest = await checkpoints.latest(session)
     report = await verify_trail(session, checkpoints=[latest] if latest else [])
     return VerifyRead.of(report)

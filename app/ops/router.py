@@ -1,7 +1,8 @@
 """Operations endpoints: liveness, readiness, Prometheus metrics, and the test clock.
 
 `/healthz` never touches the database; `/readyz` does (503 when it cannot). The test clock
-routes exist only when `NRM_TEST_CLOCK=1`, which production refuses.
+routes exist only when `NRM_TEST_CLOCK=1`, which production refuses; the clock stays within
+`clock.MAX_OFFSET_DAYS` of the real date (422 beyond).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from app import clock
 from app.errors import DatabaseUnavailable
-from app.http import DbSession
+from app.http import DbSession, ReadOnlyDbSession
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.routing import api_router
@@ -33,11 +34,13 @@ TestClockUser = Annotated[Principal, Requires(Permission.USE_TEST_CLOCK)]
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
+    """Liveness: the process is up. It never touches the database."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
+    """Readiness: the database answers; 503 with `Retry-After` when it does not."""
     try:
         async with asyncio.timeout(3):
             async with request.app.state.sessionmaker() as session:
@@ -49,6 +52,7 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics")
 async def metrics() -> Response:
+    """Prometheus metrics in its text format; expose it on an internal network only."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -57,11 +61,14 @@ class ClockRead(ResponseModel):
 
 
 class ClockAdvance(RequestModel):
-    advance_days: Annotated[StrictInt, Field(ge=-36_500, le=36_500)]
+    advance_days: Annotated[StrictInt, Field(ge=-clock.MAX_OFFSET_DAYS, le=clock.MAX_OFFSET_DAYS)]
 
 
 @test_clock_router.get("/test-clock")
-async def read_test_clock(request: Request, session: DbSession, _u: TestClockUser) -> ClockRead:
+async def read_test_clock(
+    session: ReadOnlyDbSession, request: Request, _u: TestClockUser
+) -> ClockRead:
+    """The service's clock, as every rule that reads time sees it (`NRM_TEST_CLOCK=1` only)."""
     now = await clock.service_now(session, request.app.state.settings)
     return ClockRead(now=now.astimezone(UTC))
 
@@ -70,6 +77,8 @@ async def read_test_clock(request: Request, session: DbSession, _u: TestClockUse
 async def advance_test_clock(
     request: Request, session: DbSession, _u: TestClockUser, body: ClockAdvance
 ) -> ClockRead:
+    """Move the service's clock by whole days for every rule that reads time, in every worker
+    (`NRM_TEST_CLOCK=1` only; production refuses that setting)."""
     await clock.advance(session, body.advance_days)
     now = await clock.service_now(session, request.app.state.settings)
     return ClockRead(now=now.astimezone(UTC))

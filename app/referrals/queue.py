@@ -27,7 +27,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.http import PageParams, encode_cursor
+from app.http import PageParams
 from app.identity.deps import Principal
 from app.identity.roles import Role
 from app.referrals.facts import facts_of, open_request
@@ -116,5 +116,5 @@ def _page(items: list[QueueItem], paging: PageParams) -> Page[QueueItem]:
     cursor = None
     if len(items) > paging.limit:
         due, reference = _key(page[-1])
-        cursor = encode_cursor({"due": due, "reference": reference})
+        cursor = paging.next_cursor({"due": due, "reference": reference})
     return Page[QueueItem](items=page, next_cursor=cursor)

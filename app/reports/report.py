@@ -14,7 +14,6 @@ import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -222,16 +221,20 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]
 
 
-def _months(period: Period) -> list[str]:
-    months, year, month = [], period.start.year, period.start.month
-    while date(year, month, 1) <= period.end:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+def chart_months(rows: Sequence[ReferralRow]) -> list[str]:
+    """The months the chart of referrals shows, `YYYY-MM`: from the first to the last month of
+    the period that holds a referral or a report, with the empty months between them. The
+    rows are the months that hold something, so the chart costs what the data holds, never
+    what the period spans (a period from the year 1 once drew 120,000 empty months)."""
+    held = sorted(row.group for row in rows if row.group is not None)
+    if not held:
+        return []
+    first, last = (int(m[:4]) * 12 + int(m[5:7]) - 1 for m in (held[0], held[-1]))
+    return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1)]
 
 
 def _referrals_chart(data: ReportData) -> str:
-    months = _months(data.period)
+    months = chart_months(data.months)
     by_month = {row.group: row for row in data.months if row.group is not None}
     figure = Figure(figsize=(10, 3.6))
     axes = figure.subplots()

@@ -2,7 +2,8 @@
 
 Parses the query, applies the order of checks of API.md (401 → 403 → 422), calls one service
 function and presents its document. Holds no rule and no query: who sees what is
-`service.viewer_of`, the figures come from `service`, the page from `report`.
+`service.viewer_of`, the figures come from `service`, the page from `report`. Every route reads
+through `ReadOnlyDbSession`: statistics write nothing, so on SQLite they never wait for a writer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from app.http import DbSession, RequestNow
+from app.http import ReadOnlyDbSession, RequestNow
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.referrals.deadlines import wales_date
@@ -52,7 +53,16 @@ def _threshold(request: Request) -> int:
     return threshold
 
 
+def _period(
+    request: Request, date_from: date | None, date_to: date | None, now: datetime
+) -> Period:
+    """The period asked for (422 past `NRM_STATISTICS_MAX_SPAN_DAYS`), in Welsh dates."""
+    longest: int = request.app.state.settings.statistics_max_span_days
+    return service.period_of(date_from, date_to, wales_date(now), max_span_days=longest)
+
+
 def _asked(
+    request: Request,
     principal: Principal,
     by: Breakdown,
     allowed: frozenset[Breakdown],
@@ -65,7 +75,7 @@ def _asked(
     period (422). The service checks the breakdown again for its other callers."""
     viewer = service.viewer_of(principal)
     service.check_breakdown(by, viewer, allowed=allowed)
-    return viewer, service.period_of(date_from, date_to, wales_date(now))
+    return viewer, _period(request, date_from, date_to, now)
 
 
 def _table(
@@ -87,7 +97,7 @@ def _table(
 @router.get("/statistics/referrals", response_model=ReferralStatistics)
 async def referral_statistics(
     request: Request,
-    session: DbSession,
+    session: ReadOnlyDbSession,
     principal: Statistician,
     now: RequestNow,
     by: By,
@@ -95,7 +105,10 @@ async def referral_statistics(
     date_to: DateTo = None,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer, period = _asked(principal, by, REFERRAL_BREAKDOWNS, date_from, date_to, now)
+    """Referrals and duty-to-notify reports in a period, broken down `by` one dimension, with
+    a totals row; small counts are suppressed (null, `suppressed: true`). For auditors, and
+    for senior decision makers about their own unit; JSON or CSV."""
+    viewer, period = _asked(request, principal, by, REFERRAL_BREAKDOWNS, date_from, date_to, now)
     document = await service.referral_statistics(
         session, viewer, by=by, period=period, threshold=_threshold(request)
     )
@@ -105,7 +118,7 @@ async def referral_statistics(
 @router.get("/statistics/decisions", response_model=DecisionStatistics)
 async def decision_statistics(
     request: Request,
-    session: DbSession,
+    session: ReadOnlyDbSession,
     principal: Statistician,
     now: RequestNow,
     by: By,
@@ -114,7 +127,10 @@ async def decision_statistics(
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer, period = _asked(principal, by, frozenset(Breakdown), date_from, date_to, now)
+    """Decisions of one stage in a period, broken down `by` one dimension: positives,
+    negatives and the median and 90th percentile of working days taken, small counts
+    suppressed. For auditors, and for senior decision makers about their own unit."""
+    viewer, period = _asked(request, principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.decision_statistics(
         session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
     )
@@ -124,7 +140,7 @@ async def decision_statistics(
 @router.get("/statistics/disparities", response_model=DisparityStatistics)
 async def disparity_statistics(
     request: Request,
-    session: DbSession,
+    session: ReadOnlyDbSession,
     principal: Statistician,
     now: RequestNow,
     by: By,
@@ -133,7 +149,10 @@ async def disparity_statistics(
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
 ) -> Response:
-    viewer, period = _asked(principal, by, frozenset(Breakdown), date_from, date_to, now)
+    """Whether positive-decision rates differ between groups: each group's rate with its
+    Wilson 95% interval, a test against the rest and an adjusted p-value that flags the
+    differences worth a look. Small counts are suppressed."""
+    viewer, period = _asked(request, principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.disparity_statistics(
         session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
     )
@@ -143,14 +162,15 @@ async def disparity_statistics(
 @router.get("/statistics/report", response_class=HTMLResponse)
 async def statistics_report(
     request: Request,
-    session: DbSession,
+    session: ReadOnlyDbSession,
     principal: Statistician,
     now: RequestNow,
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> HTMLResponse:
+    """The statistics of a period as one HTML page with tables and charts, for auditors."""
     report.check_reader(principal)
-    period = service.period_of(date_from, date_to, wales_date(now))
+    period = _period(request, date_from, date_to, now)
     data = await report.gather(session, period=period, threshold=_threshold(request))
     # Drawing the charts is CPU work: keep it off the event loop.
     page = await run_in_threadpool(report.render, data)

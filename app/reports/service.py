@@ -87,14 +87,30 @@ def check_breakdown(by: Breakdown, viewer: Viewer, *, allowed: frozenset[Breakdo
         )
 
 
-def period_of(date_from: date | None, date_to: date | None, today: date) -> Period:
-    """The inclusive period asked for; by default the year to date (Welsh dates)."""
+def period_of(
+    date_from: date | None,
+    date_to: date | None,
+    today: date,
+    *,
+    max_span_days: int,
+) -> Period:
+    """The inclusive period asked for; by default the year to date (Welsh dates).
+
+    422 for a period that ends before it starts or spans more than `max_span_days` days
+    (`NRM_STATISTICS_MAX_SPAN_DAYS`; docs/statistics.md): every table, the report and `nrm
+    report` take their period from here.
+    """
     start = date_from or date(today.year, 1, 1)
     end = date_to or today
     if start > end:
         raise ValidationFailed(
             "the period ends before it starts",
             errors=[FieldError("from", "must be on or before `to`")],
+        )
+    if (end - start).days + 1 > max_span_days:
+        raise ValidationFailed(
+            f"the period is longer than {max_span_days} days",
+            errors=[FieldError("from", f"must be at most {max_span_days} days before `to`")],
         )
     return Period(start, end)
 

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.roles import Role
+from app.problems import validation_error
 from tests.factories import make_user
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
@@ -208,3 +210,23 @@ class TestRequestId:
         response = await client.get("/api/v1/me", headers={"X-Request-ID": "trace-9"})
         assert response.headers["x-request-id"] == "trace-9"
         assert response.json()["request_id"] == "trace-9"
+
+
+class TestValidationMessages:
+    def test_a_validators_sentence_reaches_the_person_without_pydantics_prefix(self) -> None:
+        error = validation_error(
+            RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("body", "active"),
+                        "msg": "Value error, active may be left out, but not sent as null",
+                        "input": None,
+                    }
+                ]
+            )
+        )
+
+        assert [(e.field, e.message) for e in error.errors] == [
+            ("active", "active may be left out, but not sent as null")
+        ]

@@ -31,6 +31,31 @@ class TestTestClock:
         assert row is not None
         assert row.offset_days == 3
 
+    async def test_refuses_to_move_more_than_a_hundred_years_from_the_real_date(
+        self, app: FastAPI, db: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        # Issue 9, item 5: moved on and on, the clock passed the year 9999 and every request
+        # that read it was a 500.
+        user = await make_user(app, db)
+        for days in (36_500, -36_500, -36_500):
+            moved = await client.post(
+                "/api/v1/test-clock", json={"advance_days": days}, headers=user.headers
+            )
+            assert moved.status_code == 200, moved.text
+
+        for days in (-1, -36_500):
+            refused = await client.post(
+                "/api/v1/test-clock", json={"advance_days": days}, headers=user.headers
+            )
+            assert refused.status_code == 422
+            assert refused.json()["type"] == "/problems/validation-failed"
+            assert [e["field"] for e in refused.json()["errors"]] == ["advance_days"]
+        row = await db.get(ClockOffset, 1)
+        assert row is not None
+        await db.refresh(row)
+        assert row.offset_days == -36_500
+        assert (await client.get("/api/v1/test-clock", headers=user.headers)).status_code == 200
+
     async def test_needs_a_signed_in_user(self, client: httpx.AsyncClient) -> None:
         assert (await client.get("/api/v1/test-clock")).status_code == 401
 
