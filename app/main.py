@@ -1,5 +1,6 @@
 """The application factory: `create_app(settings)` wires settings, database, middleware,
-problem handlers and every feature's router. Nothing connects at import time.
+problem handlers and every feature's router; `app.openapi` builds the app with its OpenAPI
+document and the offline `/docs` and `/redoc` pages. Nothing connects at import time.
 """
 
 from __future__ import annotations
@@ -10,15 +11,25 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import logs as app_logging
-from app import problems
+from app import openapi, problems
 from app.db import create_engine, create_sessionmaker
+from app.identity import checks as identity_checks
 from app.identity.router import router as identity_router
-from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    ControlCharacterMiddleware,
+    RequestContextMiddleware,
+)
 from app.ops.router import router as ops_router
 from app.ops.router import test_clock_router
 from app.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+API_DESCRIPTION = (
+    "Sign in with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. "
+    "Every error is an RFC 9457 problem document (`application/problem+json`); "
+    "every command that changes a referral needs `If-Match` with the referral's `ETag`."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,20 +39,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await identity_checks.report_forbidden_role_combinations(app.state.sessionmaker)
         yield
         await app.state.engine.dispose()
 
-    app = FastAPI(
+    app = openapi.create(
         title="Wales NRM",
         version="1.0.0",
         summary="The All-Wales referral mechanism for potential victims of modern slavery",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = create_engine(settings)
+    app.state.engine = create_engine(settings, time_limit_ms=settings.statement_timeout_ms)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(identity_router, prefix=API_PREFIX)

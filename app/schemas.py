@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -19,8 +20,25 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def refuse_control_characters(value: str) -> str:
     """Refuse NUL and other control characters; newline, carriage return and tab are text."""
     if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
+        # A PydanticCustomError's message is shown as it is (a ValueError's gets "Value error, ").
+        raise PydanticCustomError(
+            "value_error", "Remove the control characters: only line breaks and tabs are allowed."
+        )
     return value
+
+
+def matching(pattern: str, message: str) -> AfterValidator:
+    """A text rule whose refusal says `message` in words, where Pydantic's `pattern` would show
+    the regular expression. Put `Field(json_schema_extra={"pattern": pattern})` beside it so
+    the OpenAPI document still shows the pattern."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.search(value) is None:
+            raise PydanticCustomError("string_pattern_mismatch", message)
+        return value
+
+    return AfterValidator(check)
 
 
 StrictBool = Annotated[bool, Strict()]
@@ -37,7 +55,7 @@ LongText = Annotated[
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise PydanticCustomError("value_error", "Write something: this cannot be blank.")
     return value
 
 

@@ -25,6 +25,7 @@ from app.immigration.schemas import (
     ImmigrationWrite,
     LookupRead,
 )
+from app.openapi import problems
 from app.routing import api_router
 
 router = api_router(tags=["immigration"])
@@ -74,7 +75,7 @@ async def write_record(
     return ImmigrationRead.of(record)
 
 
-@router.get("/immigration/lookup", response_model=LookupRead)
+@router.get("/immigration/lookup", response_model=LookupRead, responses=problems(404))
 async def look_up(
     session: DbSession,
     reader: Reader,

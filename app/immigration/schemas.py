@@ -16,10 +16,16 @@ from typing import Annotated
 from pydantic import Field
 
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
-from app.schemas import RequestModel, ResponseModel
+from app.schemas import RequestModel, ResponseModel, matching
 
+_REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/\-. ]*$"
 HomeOfficeReference = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/\-. ]*$")
+    str,
+    Field(min_length=1, max_length=64, json_schema_extra={"pattern": _REFERENCE}),
+    matching(
+        _REFERENCE,
+        "Use letters, digits, spaces and / - . only, starting with a letter or a digit.",
+    ),
 ]
 """A Home Office reference as the intake form takes it: letters, digits, `/ - . ` and spaces."""
 

@@ -16,6 +16,7 @@ from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.intake import service
 from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.openapi import problems
 from app.referrals import presenters
 from app.referrals.schemas import ReferralRead
 from app.routing import api_router
@@ -26,6 +27,8 @@ FirstResponder = Annotated[Principal, Requires(Permission.FILE_REFERRAL)]
 Notifier = Annotated[Principal, Requires(Permission.FILE_DUTY_TO_NOTIFY)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 Created = tuple[dict[str, Any], dict[str, str]]
+# 409: a retry while the first request with the same Idempotency-Key is still running.
+_IN_FLIGHT = problems(409)
 
 
 async def respond_once(
@@ -57,7 +60,7 @@ async def respond_once(
     return JSONResponse(body, status_code=201, headers=headers)
 
 
-@router.post("/referrals", status_code=201, response_model=ReferralRead)
+@router.post("/referrals", status_code=201, response_model=ReferralRead, responses=_IN_FLIGHT)
 async def file_referral(
     request: Request,
     session: DbSession,
@@ -66,6 +69,12 @@ async def file_referral(
     now: RequestNow,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """File a referral as a first responder. It is routed at once: an adult's to the All-Wales
+    decision unit, a child's to their local authority's child decision panel where it runs
+    one. An adult must consent (422 otherwise: file a duty-to-notify report instead); the
+    `immigration` part goes to the immigration compartment and never appears in the referral.
+    A retry with the same `Idempotency-Key` and body returns the first answer."""
+
     async def create() -> Created:
         settings = request.app.state.settings
         referral = await service.file_referral(session, settings, actor, body, now=now)
@@ -76,7 +85,7 @@ async def file_referral(
     return await respond_once(request, session, actor, idempotency_key, now, create)
 
 
-@router.post("/duty-to-notify", status_code=201)
+@router.post("/duty-to-notify", status_code=201, responses=_IN_FLIGHT)
 async def file_duty_to_notify(
     request: Request,
     session: DbSession,
@@ -85,6 +94,10 @@ async def file_duty_to_notify(
     now: RequestNow,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """File an anonymous duty-to-notify report for an adult who does not consent to a
+    referral: gender, nationality and the exploitation only, never a name or anything else
+    that identifies the person. Idempotent with `Idempotency-Key`, as a referral is."""
+
     async def create() -> Created:
         report = await service.file_duty_to_notify(session, actor, body, now=now)
         payload = {

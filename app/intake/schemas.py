@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, TypeVar
 
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from app.immigration.schemas import ImmigrationWrite
 from app.referrals.command_schemas import Consent
@@ -23,15 +24,28 @@ from app.referrals.vocabulary import (
     Language,
     nationality_codes,
 )
-from app.schemas import LongText, RequestModel, ShortText, StrictBool, StrictInt
+from app.schemas import LongText, RequestModel, ShortText, StrictBool, StrictInt, matching
 
-OnsCode = Annotated[str, Field(pattern=r"^W06\d{6}$")]
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+_ONS_CODE, _LANGUAGE_CODE = r"^W06\d{6}$", r"^[a-z]{2,3}$"
+OnsCode = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": _ONS_CODE}),
+    matching(_ONS_CODE, "Give the ONS code of a Welsh local authority, such as W06000015."),
+]
+LanguageCode = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": _LANGUAGE_CODE}),
+    matching(_LANGUAGE_CODE, "Give a language's ISO 639 code in small letters, such as ro."),
+]
 
 
 def _nationality(value: str | None) -> str | None:
     if value is not None and value not in nationality_codes():
-        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+        raise PydanticCustomError(
+            "value_error",
+            "Give the country's two-letter ISO 3166 code in capitals, such as RO, "
+            "or null when it is not known.",
+        )
     return value
 
 
@@ -40,7 +54,7 @@ T = TypeVar("T")
 
 def _distinct(values: list[T]) -> list[T]:
     if len(set(values)) != len(values):
-        raise ValueError("values must not repeat")
+        raise PydanticCustomError("value_error", "Give each value once only.")
     return values
 
 

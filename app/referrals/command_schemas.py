@@ -15,6 +15,7 @@ from datetime import date
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.referrals.workflow import Outcome, Stage
 from app.schemas import Reason, RequestModel, ShortText, StrictBool
@@ -92,7 +93,9 @@ class AgeRequest(RequestModel):
     def _exactly_one_age(self) -> Self:
         # API.md: `{"date_of_birth" | "estimated_age", "reason"}` — one assessment at a time.
         if (self.date_of_birth is None) == (self.estimated_age is None):
-            raise ValueError("give either date_of_birth or estimated_age")
+            raise PydanticCustomError(
+                "value_error", "Give a date of birth or an estimated age, but not both."
+            )
         return self
 
 

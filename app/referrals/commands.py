@@ -347,12 +347,12 @@ def check_age(date_of_birth: date | None, *, today: date) -> None:
     if date_of_birth is None:
         return
     if date_of_birth > today:
-        message = "must not be in the future"
+        message = "A date of birth cannot be in the future."
     elif age_on(date_of_birth, today) > MAX_AGE_YEARS:
-        message = "not a possible age"
+        message = f"This date of birth gives an age over {MAX_AGE_YEARS}: check the year."
     else:
         return
-    raise ValidationFailed("the age is not valid", errors=[FieldError("date_of_birth", message)])
+    raise ValidationFailed("The age is not valid.", errors=[FieldError("date_of_birth", message)])
 
 
 async def record_age(
@@ -373,13 +373,18 @@ async def record_age(
     child = is_child(date_of_birth, estimated_age, today)
     if consent is not None and consent[1] > today:
         raise ValidationFailed(
-            "the consent is not valid",
-            errors=[FieldError("consent.recorded_on", "must not be in the future")],
+            "The consent is not valid.",
+            errors=[
+                FieldError("consent.recorded_on", "The date of consent cannot be in the future.")
+            ],
         )
     consented = referral.consent_given is True or (consent is not None and consent[0])
     if not child and not consented:
         # DESIGN §4: an adult must consent to a referral.
-        raise RuleViolation("a person found to be an adult needs recorded consent first")
+        raise RuleViolation(
+            "A person found to be an adult must consent to the referral: send the consent "
+            "they gave, and the date it was recorded, with the age assessment."
+        )
     consent_before = referral.consent_given
     if consent is not None:
         referral.consent_given, referral.consent_recorded_on = consent
@@ -434,13 +439,13 @@ async def reroute(
     unit = await session.scalar(select(Organisation).where(Organisation.code == to))
     if unit is None or unit.sector != Sector.DECISION_UNIT.value:
         raise RuleViolation(
-            "a referral is routed only to a decision unit",
-            errors=[FieldError("to", "not the code of a decision unit")],
+            "A referral can be routed only to a decision unit.",
+            errors=[FieldError("to", "This is not the code of a decision unit: choose one.")],
         )
     if unit.id == referral.routed_to_id:
         raise RuleViolation(
-            "the referral is already routed there",
-            errors=[FieldError("to", "the referral is already routed to this unit")],
+            "The referral is already routed to this unit.",
+            errors=[FieldError("to", "The referral is already routed here: choose another unit.")],
         )
     before = referral.routed_to.code
     _route(referral, unit)

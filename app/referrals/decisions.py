@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.errors import FieldError, InvalidState, NotFound, RuleViolation
+from app.errors import FieldError, NotFound, RuleViolation
 from app.identity.deps import Principal
 from app.identity.models import User
 from app.identity.roles import Role, effective_roles
@@ -102,10 +102,14 @@ def _early_decision_needs_reason(referral: Referral, today: date, reason: str | 
     ends = referral.recovery_period_ends
     if reason is None and ends is not None and today < ends:
         raise RuleViolation(
-            f"the recovery period ends on {ends.isoformat()}: a conclusive-grounds decision "
-            "before then needs an early_decision_reason",
+            f"The recovery period ends on {ends.isoformat()}: to take a conclusive-grounds "
+            "decision before then, give the reason for deciding early.",
             errors=[
-                FieldError("early_decision_reason", "required before the recovery period ends")
+                FieldError(
+                    "early_decision_reason",
+                    f"Give the reason for deciding before the recovery period ends on "
+                    f"{ends.isoformat()}.",
+                )
             ],
         )
 
@@ -202,9 +206,9 @@ async def review(
     transition = check(command, referral, principal)
     if decision.status != DecisionStatus.PROPOSED:
         # API.md: only the one proposed decision awaits a review.
-        raise InvalidState(
-            f"decision {decision.id} is {decision.status}, not proposed; "
-            f"current status: {referral.status}"
+        raise workflow.refusal(
+            referral.status,
+            f"This decision is {decision.status}: only a proposed decision can be reviewed",
         )
     before = referral.status
     referral.status = workflow.target_of(transition, facts_of(referral)).value
@@ -270,8 +274,15 @@ async def _decision_maker_of(session: AsyncSession, user_id: uuid.UUID, unit_id:
         or Role.DECISION_MAKER not in effective_roles(user.roles)
     ):
         raise RuleViolation(
-            "the assignee must be an active decision maker of the routed unit",
-            errors=[FieldError("user_id", "not a decision maker of the routed unit")],
+            "A referral can be assigned only to an active decision maker of the unit it is "
+            "routed to.",
+            errors=[
+                FieldError(
+                    "user_id",
+                    "This user is not an active decision maker of the unit the referral is "
+                    "routed to.",
+                )
+            ],
         )
     return user
 
@@ -292,7 +303,7 @@ async def request_reconsideration(
     check(Command.REQUEST_RECONSIDERATION, referral, principal)
     questioned = questioned_decision(referral)
     if questioned is None:  # a negative status always has its decision: a data fault
-        raise InvalidState(f"no negative decision to reconsider; current status: {referral.status}")
+        raise workflow.refusal(referral.status, "No negative decision is in effect to reconsider")
     request = ReconsiderationRequest(
         id=uuid.uuid4(),
         referral_id=referral.id,
@@ -341,7 +352,11 @@ async def decide_reconsideration(
     command = Command.ACCEPT_RECONSIDERATION if accept else Command.DECLINE_RECONSIDERATION
     transition = check(command, referral, principal)
     if request.status != ReconsiderationStatus.OPEN:
-        raise InvalidState(f"the request is {request.status}; current status: {referral.status}")
+        raise workflow.refusal(
+            referral.status,
+            f"This reconsideration request is already {request.status}: only an open request "
+            "can be decided",
+        )
     before = referral.status
     target = workflow.target_of(transition, facts_of(referral))
     if accept and target == Status.AWAITING_RG:

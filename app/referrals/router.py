@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from app.audit import service as audit
 from app.audit.models import Track
-from app.http import DbSession, Paging, RequestNow, encode_cursor, etag
+from app.http import DbSession, Paging, RequestNow, etag
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
 from app.identity.roles import Role
@@ -108,7 +108,7 @@ async def list_referrals(
     )
     return Page(
         items=[presenters.summary(r) for r in rows],
-        next_cursor=encode_cursor(next_key.cursor_values()) if next_key else None,
+        next_cursor=paging.next_cursor(next_key.cursor_values()) if next_key else None,
     )
 
 

@@ -9,7 +9,8 @@ decision's reason, 422).
 
 Must not: touch the database or HTTP (pure: no SQLAlchemy, no FastAPI), read the clock, or read
 anything of immigration (DESIGN §5: no workflow guard reads it). `docs/workflow.md` explains it
-and carries `mermaid()`'s diagram; a test keeps the two in step.
+and carries the table's diagram (`app.referrals.diagram`); a test keeps the two in step. The
+refusals say in words what the person can do (`app.referrals.wording`), never internal names.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import StrEnum
 
 from app.errors import Forbidden, InvalidState, SeparationOfDuties
 from app.identity.roles import Role
+from app.referrals import wording
 
 
 class Status(StrEnum):
@@ -169,75 +171,113 @@ STATE_BEFORE_NEGATIVE: dict[Status, Status] = {
 }
 
 
+# Who reviews a proposal of each stage (DESIGN §4), as a refusal names them.
+_REVIEWER_OF: dict[Stage | None, str] = {
+    Stage.REASONABLE_GROUNDS: "a senior decision maker",
+    Stage.CONCLUSIVE_GROUNDS: "a panel member",
+    None: "someone",
+}
+
+
+def refusal(status: str, why: str) -> InvalidState:
+    """A 409 in words; API.md: its detail always names the current status."""
+    return InvalidState(f"{why} (current status: {status}).")
+
+
 def _refusal(facts: Facts, why: str) -> InvalidState:
-    # API.md: a 409's detail always names the current status.
-    return InvalidState(f"{why}; current status: {facts.status}")
+    return refusal(facts.status, why)
 
 
 def no_pending_proposal(facts: Facts) -> None:
     # API.md: while a proposal awaits its review, another decision or a suspension is 409.
     if facts.pending_proposal is not None:
-        raise _refusal(facts, f"a proposed {facts.pending_proposal} decision awaits its review")
+        stage = wording.STAGES[facts.pending_proposal]
+        raise _refusal(
+            facts,
+            f"A proposed {stage} decision awaits its review: nothing else can be decided, "
+            "and the referral cannot be suspended, until it is reviewed",
+        )
 
 
 def pending_rg_proposal(facts: Facts) -> None:
     # DESIGN §4: a second review confirms or rejects a proposed negative RG decision.
     if facts.pending_proposal != Stage.REASONABLE_GROUNDS:
-        raise _refusal(facts, "no proposed reasonable_grounds decision awaits review")
+        raise _refusal(facts, "No proposed reasonable-grounds decision awaits a review")
 
 
 def pending_cg_proposal(facts: Facts) -> None:
     # DESIGN §4: the panel reviews a proposed negative CG decision.
     if facts.pending_proposal != Stage.CONCLUSIVE_GROUNDS:
-        raise _refusal(facts, "no proposed conclusive_grounds decision awaits review")
+        raise _refusal(facts, "No proposed conclusive-grounds decision awaits a review")
 
 
 def no_open_reconsideration(facts: Facts) -> None:
     # API.md: one reconsideration request may be open at a time.
     if facts.open_reconsideration:
-        raise _refusal(facts, "a reconsideration request is already open")
+        raise _refusal(
+            facts, "A reconsideration request is already open: wait for its decision first"
+        )
 
 
 def open_reconsideration(facts: Facts) -> None:
     # API.md: only an open request can be accepted or declined.
     if not facts.open_reconsideration:
-        raise _refusal(facts, "no reconsideration request is open")
+        raise _refusal(facts, "No reconsideration request is open")
 
 
 def knows_state_before_suspension(facts: Facts) -> None:
     # DESIGN §4: resuming returns the referral to the state it left.
     if facts.status_before_suspension is None:
-        raise _refusal(facts, "the state before the suspension is not recorded")
+        raise _refusal(
+            facts, "The referral cannot be resumed: the status it had before is not recorded"
+        )
 
 
 def knows_state_before_negative(facts: Facts) -> None:
     # DESIGN §4: an accepted reconsideration returns to the state before the negative decision.
     if facts.status_before_negative is None:
-        raise _refusal(facts, "the state before the negative decision is not known")
+        raise _refusal(
+            facts,
+            "The request cannot be accepted: the status before the negative decision is not "
+            "recorded",
+        )
 
 
 def not_the_filer(facts: Facts, actor: Actor) -> None:
     # DESIGN §4: nobody decides a referral they filed.
     if actor.user_id == facts.submitted_by:
-        raise SeparationOfDuties("nobody decides or reviews a referral they filed")
+        raise SeparationOfDuties(
+            "You filed this referral, so you cannot decide it or review its decisions: "
+            "another member of the deciding unit must."
+        )
 
 
 def not_the_proposer(facts: Facts, actor: Actor) -> None:
     # DESIGN §4: nobody reviews their own proposal.
     if actor.user_id == facts.proposer_id:
-        raise SeparationOfDuties("nobody reviews their own proposal")
+        reviewer = _REVIEWER_OF[facts.pending_proposal]
+        raise SeparationOfDuties(
+            f"Only {reviewer} who did not propose this decision can review it: "
+            "you cannot review your own proposal."
+        )
 
 
 def took_no_other_part(facts: Facts, actor: Actor) -> None:
     # DESIGN §4: a panel member who decided or reviewed the case cannot sit on its panel.
     if actor.user_id in facts.participants:
-        raise SeparationOfDuties("a panel member who took part in the case cannot review it")
+        raise SeparationOfDuties(
+            "You took part in this case, so you cannot sit on its panel: "
+            "a panel member who took no part must review the decision."
+        )
 
 
 def not_the_questioned_decider(facts: Facts, actor: Actor) -> None:
     # API.md: a reconsideration is decided by someone other than the one it questions.
     if actor.user_id == facts.questioned_decider_id:
-        raise SeparationOfDuties("nobody decides the reconsideration of their own decision")
+        raise SeparationOfDuties(
+            "You took the decision this request questions: "
+            "another decision maker must decide whether to reconsider it."
+        )
 
 
 # A senior decision maker may do all a decision maker may (API.md), so the table names both.
@@ -333,11 +373,6 @@ _COMPUTED_TARGET: dict[Command, Callable[[Facts], Status | None]] = {
     Command.ACCEPT_RECONSIDERATION: lambda facts: facts.status_before_negative,
 }
 
-_RELATION_NAMES = {
-    Relation.REFERRER: "the referring organisation",
-    Relation.ROUTED_UNIT: "the unit the referral is routed to",
-}
-
 
 def _rows(command: Command) -> list[Transition]:
     return [t for t in TRANSITIONS if t.command == command]
@@ -352,15 +387,14 @@ def _transition_for(command: Command, actor: Actor) -> Transition:
     for transition in _rows(command):
         if transition.roles & actor.roles and transition.relation in actor.relations:
             return transition
-    who = "; ".join(
-        f"{', '.join(sorted(t.roles))} of {_RELATION_NAMES[t.relation]}" for t in _rows(command)
-    )
-    raise Forbidden(f"{command} is for {who}")
+    who = [(t.roles, t.relation.value) for t in _rows(command)]
+    raise Forbidden(wording.only(who, command))
 
 
 def _check_state(transition: Transition, facts: Facts) -> None:
     if facts.status not in transition.sources:
-        raise _refusal(facts, f"{transition.command} is not allowed in this state")
+        what = wording.COMMANDS[transition.command]
+        raise _refusal(facts, f"The referral's status does not allow you to {what}")
     for guard in transition.guards:
         guard(facts)
 
@@ -388,7 +422,7 @@ def target_of(transition: Transition, facts: Facts) -> Status:
         return facts.status
     target = compute(facts)
     if target is None:
-        raise _refusal(facts, f"the state {transition.command} returns to is not known")
+        raise _refusal(facts, "The status to return to is not recorded")
     return target
 
 
@@ -425,39 +459,3 @@ def next_action(facts: Facts) -> NextAction | None:
     if facts.open_reconsideration:
         return NextAction.RECONSIDERATION
     return _DECISION_ACTION.get(facts.status)
-
-
-# Commands that never change the status and would only clutter the diagram.
-_UNDRAWN = frozenset({Command.ASSIGN, Command.RECORD_AGE, Command.REROUTE, Command.ADD_NOTE})
-
-
-def _targets(transition: Transition, source: Status) -> list[Status]:
-    if transition.target is not None:
-        return [transition.target]
-    if transition.command == Command.RESUME:
-        suspend = next(t for t in TRANSITIONS if t.command == Command.SUSPEND)
-        return [s for s in Status if s in suspend.sources]
-    if transition.command == Command.ACCEPT_RECONSIDERATION:
-        return [STATE_BEFORE_NEGATIVE[source]]
-    return [source]
-
-
-def edges() -> list[tuple[Status, Status, str]]:
-    """Every (source, target, label) the diagram draws, in table order, without repeats."""
-    drawn: dict[tuple[Status, Status, str], None] = {}
-    for transition in TRANSITIONS:
-        if transition.command in _UNDRAWN:
-            continue
-        for source in (s for s in Status if s in transition.sources):
-            for target in _targets(transition, source):
-                drawn[(source, target, transition.label)] = None
-    return list(drawn)
-
-
-def mermaid() -> str:
-    """A Mermaid `stateDiagram-v2` of the table (docs/workflow.md carries it verbatim)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {Status.AWAITING_RG}"]
-    lines += [f"    {source} --> {target} : {label}" for source, target, label in edges()]
-    leaving = {source for source, target, _ in edges() if source != target}
-    lines += [f"    {status} --> [*]" for status in Status if status not in leaving]
-    return "\n".join(lines)

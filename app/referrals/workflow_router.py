@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from app.http import DbSession, IfMatch, Paging, RequestNow, etag, require_if_match
 from app.identity.deps import Principal, Requires
 from app.identity.permissions import Permission
+from app.openapi import problems
 from app.referrals import commands, decisions, presenters, queue, timeline
 from app.referrals.command_schemas import (
     AgeRequest,
@@ -56,6 +57,9 @@ QueueReader = Annotated[Principal, Requires(Permission.READ_QUEUE)]
 TimelineReader = Annotated[Principal, Requires(Permission.READ_TIMELINE)]
 
 _PATH = "/referrals/{referral_id}"
+# A command the referral's state does not allow is 409 (API.md); the other problem answers
+# follow from each route's signature (app.openapi).
+_COMMAND = problems(409)
 
 
 async def _current(
@@ -81,7 +85,7 @@ def _representation(request: Request, actor: Principal, referral: Referral) -> J
     return _answer(presenters.for_viewer(referral, actor, secret), referral)
 
 
-@router.post(f"{_PATH}/decisions", status_code=201, response_model=DecisionRead)
+@router.post(f"{_PATH}/decisions", status_code=201, response_model=DecisionRead, responses=_COMMAND)
 async def decide(
     request: Request,
     session: DbSession,
@@ -91,6 +95,9 @@ async def decide(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Take a reasonable-grounds or conclusive-grounds decision: a positive one is effective at
+    once, a negative one is `proposed` until a senior decision maker (RG) or the panel (CG)
+    reviews it. A CG decision before the recovery period ends needs `early_decision_reason`."""
     referral = await _current(session, actor, referral_id, if_match)
     decision = await decisions.propose_decision(
         session,
@@ -106,7 +113,9 @@ async def decide(
     return _answer(presenters.decision(decision), referral, 201)
 
 
-@router.post(f"{_PATH}/decisions/{{decision_id}}/review", response_model=DecisionRead)
+@router.post(
+    f"{_PATH}/decisions/{{decision_id}}/review", response_model=DecisionRead, responses=_COMMAND
+)
 async def review(
     session: DbSession,
     actor: Reviewer,
@@ -116,6 +125,9 @@ async def review(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Review a proposed negative decision: agreeing makes it effective, disagreeing rejects
+    it. A senior decision maker reviews an RG proposal, a panel member a CG one; never the
+    proposer, the filer or (on the panel) anyone who took part in the case."""
     referral = await _current(session, actor, referral_id, if_match)
     decision = await decisions.review(
         session, actor, referral, decision_id, agree=body.agree, comments=body.comments, now=now
@@ -124,7 +136,10 @@ async def review(
 
 
 @router.post(
-    f"{_PATH}/reconsideration-requests", status_code=201, response_model=ReconsiderationRead
+    f"{_PATH}/reconsideration-requests",
+    status_code=201,
+    response_model=ReconsiderationRead,
+    responses=_COMMAND,
 )
 async def request_reconsideration(
     request: Request,
@@ -135,6 +150,8 @@ async def request_reconsideration(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Ask, as the referring organisation, for the negative decision in effect to be
+    reconsidered, giving the grounds. One request may be open at a time."""
     referral = await _current(session, actor, referral_id, if_match)
     created = await decisions.request_reconsideration(
         session,
@@ -148,7 +165,9 @@ async def request_reconsideration(
 
 
 @router.post(
-    f"{_PATH}/reconsideration-requests/{{request_id}}/decision", response_model=ReferralRead
+    f"{_PATH}/reconsideration-requests/{{request_id}}/decision",
+    response_model=ReferralRead,
+    responses=_COMMAND,
 )
 async def decide_reconsideration(
     request: Request,
@@ -160,6 +179,9 @@ async def decide_reconsideration(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Accept or decline the open reconsideration request, with reasons. Accepting returns the
+    referral to where it was before the negative decision; the decision maker whose decision
+    is questioned may not decide it."""
     referral = await _current(session, actor, referral_id, if_match)
     await decisions.decide_reconsideration(
         session,
@@ -174,7 +196,7 @@ async def decide_reconsideration(
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/withdraw", response_model=ReferralRead)
+@router.post(f"{_PATH}/withdraw", response_model=ReferralRead, responses=_COMMAND)
 async def withdraw(
     request: Request,
     session: DbSession,
@@ -184,12 +206,14 @@ async def withdraw(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Withdraw the referral, with a reason, at any time before a conclusive decision. A
+    proposal awaiting review is rejected and an open reconsideration request declined."""
     referral = await _current(session, actor, referral_id, if_match)
     await commands.withdraw(session, actor, referral, reason=body.reason, now=now)
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/suspend", response_model=ReferralRead)
+@router.post(f"{_PATH}/suspend", response_model=ReferralRead, responses=_COMMAND)
 async def suspend(
     request: Request,
     session: DbSession,
@@ -199,12 +223,14 @@ async def suspend(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Suspend the referral while the person is missing, with a reason: no deadline runs
+    until it is resumed. Not while a proposed decision awaits its review."""
     referral = await _current(session, actor, referral_id, if_match)
     await commands.suspend(session, actor, referral, reason=body.reason, now=now)
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/resume", response_model=ReferralRead)
+@router.post(f"{_PATH}/resume", response_model=ReferralRead, responses=_COMMAND)
 async def resume(
     request: Request,
     session: DbSession,
@@ -214,6 +240,8 @@ async def resume(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Resume a suspended referral, with a reason: it returns to the status it left, `rg_due`
+    is counted afresh and the other deadlines move on by the time suspended."""
     referral = await _current(session, actor, referral_id, if_match)
     await commands.resume(
         session, actor, referral, reason=body.reason, now=now, settings=request.app.state.settings
@@ -221,7 +249,7 @@ async def resume(
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/assign", response_model=ReferralRead)
+@router.post(f"{_PATH}/assign", response_model=ReferralRead, responses=_COMMAND)
 async def assign(
     request: Request,
     session: DbSession,
@@ -231,12 +259,14 @@ async def assign(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Assign the referral to an active decision maker of the unit it is routed to (the caller
+    when `user_id` is left out)."""
     referral = await _current(session, actor, referral_id, if_match)
     await decisions.assign(session, actor, referral, user_id=body.user_id, now=now)
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/age", response_model=ReferralRead)
+@router.post(f"{_PATH}/age", response_model=ReferralRead, responses=_COMMAND)
 async def record_age(
     request: Request,
     session: DbSession,
@@ -246,6 +276,9 @@ async def record_age(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Record an age assessment (a date of birth or an estimated age) with a reason; whether
+    the person is a child, and so where the referral is decided, follows the new age. A
+    person found to be an adult needs their consent recorded (422 otherwise)."""
     commands.check_age(body.date_of_birth, today=wales_date(now))  # the body's 422 comes first
     referral = await _current(session, actor, referral_id, if_match)
     await commands.record_age(
@@ -261,7 +294,7 @@ async def record_age(
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/reroute", response_model=ReferralRead)
+@router.post(f"{_PATH}/reroute", response_model=ReferralRead, responses=_COMMAND)
 async def reroute(
     request: Request,
     session: DbSession,
@@ -271,12 +304,14 @@ async def reroute(
     now: RequestNow,
     if_match: IfMatch = None,
 ) -> JSONResponse:
+    """Route the referral to another decision unit, with a reason: the new unit sees it and
+    the old one no longer does. `to` must be the code of a decision unit (422 otherwise)."""
     referral = await _current(session, actor, referral_id, if_match)
     await commands.reroute(session, actor, referral, to=body.to, reason=body.reason, now=now)
     return _representation(request, actor, referral)
 
 
-@router.post(f"{_PATH}/notes", status_code=201, response_model=NoteRead)
+@router.post(f"{_PATH}/notes", status_code=201, response_model=NoteRead, responses=_COMMAND)
 async def add_note(
     session: DbSession,
     actor: NoteWriter,
@@ -284,6 +319,9 @@ async def add_note(
     body: NoteCreate,
     now: RequestNow,
 ) -> JSONResponse:
+    """Add further information for the decision, shown in the representation's `notes`. No
+    `If-Match`: a note changes no state, but it moves the ETag, so a decision made on an older
+    version gets 412 and the decider sees the note first."""
     # API.md: no If-Match (a note changes no state); the row lock still orders racing writers.
     referral = await commands.load(session, actor, referral_id)
     note = await commands.add_note(session, actor, referral, text=body.text, now=now)
@@ -294,6 +332,8 @@ async def add_note(
 async def read_queue(
     session: DbSession, actor: QueueReader, paging: Paging
 ) -> Page[queue.QueueItem]:
+    """The work waiting for the caller's unit and role, earliest due first: RG decisions and
+    reviews, CG decisions, panel reviews and reconsideration requests."""
     return await queue.queue(session, actor, paging)
 
 
@@ -301,6 +341,8 @@ async def read_queue(
 async def read_timeline(
     response: Response, session: DbSession, actor: TimelineReader, referral_id: uuid.UUID
 ) -> timeline.TimelineRead:
+    """The referral's stages (when each was reached, by whom, its due date and whether it was
+    met) and its victim-track audit events; for auditors the access events too."""
     read, version = await timeline.timeline(session, actor, referral_id)
     response.headers["ETag"] = etag(version)  # API.md: every read carries the referral's ETag
     return read

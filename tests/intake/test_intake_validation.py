@@ -225,6 +225,33 @@ class TestRefusedForms:
         assert field in fields(response), (rule, response.json())
         assert await nothing_written(db)
 
+    async def test_says_what_is_wrong_in_words(
+        self, client: httpx.AsyncClient, responder: SignedIn
+    ) -> None:
+        # Issue 9 item 15: no "Value error, " prefix, no regular expression, a sentence.
+        form = referral_form()
+        victim(nationality="ZZ", languages=["english"])(form)
+        exploitation(local_authority="Cardiff", types=["labour", "labour"])(form)
+        top(account="Seen\x00.", immigration={"status": "unknown", "home_office_reference": "!"})(
+            form
+        )
+        response = await post(client, responder, form)
+
+        assert response.status_code == 422, response.text
+        messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+        assert messages == {
+            "potential_victim.nationality": "Give the country's two-letter ISO 3166 code in "
+            "capitals, such as RO, or null when it is not known.",
+            "potential_victim.languages.0": "Give a language's ISO 639 code in small letters, "
+            "such as ro.",
+            "exploitation.local_authority": "Give the ONS code of a Welsh local authority, "
+            "such as W06000015.",
+            "exploitation.types": "Give each value once only.",
+            "account": "Remove the control characters: only line breaks and tabs are allowed.",
+            "immigration.home_office_reference": "Use letters, digits, spaces and / - . only, "
+            "starting with a letter or a digit.",
+        }
+
     @pytest.mark.parametrize("field", SERVER_OWNED)
     async def test_refuses_a_server_owned_field(
         self, client: httpx.AsyncClient, db: AsyncSession, responder: SignedIn, field: str

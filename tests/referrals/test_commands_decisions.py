@@ -153,7 +153,11 @@ class TestDecideReasonableGrounds:
         case = await drive(client, cast, "rg_proposed")
         response = await run(client, cast.decision_maker, case, "decisions", RG_POSITIVE)
         await refused(db, response, 409, "invalid-state")
-        assert "awaiting_rg" in response.json()["detail"]
+        assert response.json()["detail"] == (
+            "A proposed reasonable-grounds decision awaits its review: nothing else can be "
+            "decided, and the referral cannot be suspended, until it is reviewed "
+            "(current status: awaiting_rg)."
+        )
 
     async def test_refuses_a_conclusive_decision_before_reasonable_grounds(
         self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast

@@ -5,11 +5,15 @@ that no answer reveals more than the caller may know.
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import uuid4
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.factories import AppUser
 from tests.referrals.builders import (
     RG_POSITIVE,
     Case,
@@ -38,17 +42,53 @@ class TestIfMatch:
     ) -> None:
         case = await drive(client, cast, "awaiting_rg")
         count = len(await case_events(db, case))
-        for path, body in [
+        commands: list[tuple[str, dict[str, Any]]] = [
             ("decisions", RG_POSITIVE),
             ("withdraw", {"reason": "x"}),
             ("suspend", {"reason": "x"}),
             ("assign", {}),
             ("age", {"estimated_age": 30, "reason": "x"}),
             ("reroute", {"to": cast.child_panel, "reason": "x"}),
-        ]:
+        ]
+        for path, body in commands:
             user = cast.senior
             response = await run(client, user, case, path, body, if_match=False)
             assert response.status_code == 428, (path, response.text)
+            assert slug(response) == "precondition-required"
+        assert len(await case_events(db, case)) == count
+
+    async def test_answers_428_wherever_the_document_requires_if_match(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        # OpenAPI marks If-Match required (app.openapi) but the route keeps it optional, so a
+        # request without it still gets API.md's 428, never a 422 for a missing header.
+        document = (await client.get("/openapi.json")).json()
+        required = [
+            path
+            for path, item in document["paths"].items()
+            for parameter in item.get("post", {}).get("parameters", [])
+            if parameter["name"] == "If-Match" and parameter.get("required")
+        ]
+        assert len(required) == 10
+        case = await drive(client, cast, "awaiting_rg")
+        count = len(await case_events(db, case))
+        asks: dict[str, tuple[AppUser, dict[str, Any]]] = {
+            "decisions": (cast.decision_maker, RG_POSITIVE),
+            "review": (cast.senior, {"agree": True, "comments": "x"}),
+            "reconsideration-requests": (cast.responder, {"grounds": "x"}),
+            "decision": (cast.decision_maker, {"accept": True, "reasons": "x"}),
+            "withdraw": (cast.decision_maker, {"reason": "x"}),
+            "suspend": (cast.decision_maker, {"reason": "x"}),
+            "resume": (cast.decision_maker, {"reason": "x"}),
+            "assign": (cast.decision_maker, {}),
+            "age": (cast.decision_maker, {"estimated_age": 12, "reason": "x"}),
+            "reroute": (cast.senior, {"to": cast.child_panel, "reason": "x"}),
+        }
+        for template in required:
+            user, body = asks[template.rsplit("/", 1)[-1]]
+            url = template.format(referral_id=case.id, decision_id=uuid4(), request_id=uuid4())
+            response = await client.post(url, json=body, headers=user.headers)
+            assert response.status_code == 428, (template, response.text)
             assert slug(response) == "precondition-required"
         assert len(await case_events(db, case)) == count
 

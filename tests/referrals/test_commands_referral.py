@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.identity.roles import Role
-from tests.factories import make_user
+from app.identity.roles import Role, Sector
+from tests.factories import make_organisation, make_user
 from tests.referrals.builders import (
     Case,
     Cast,
@@ -322,6 +322,40 @@ class TestReroute:
             await refused(db, response, 422, "rule-violation")
             assert [e["field"] for e in response.json()["errors"]] == ["to"]
 
+    async def test_refuses_the_oversight_organisation_in_words(
+        self,
+        client: httpx.AsyncClient,
+        db: AsyncSession,
+        sessions: async_sessionmaker[AsyncSession],
+        cast: Cast,
+    ) -> None:
+        # Issue 9 item 3: oversight inspects and audits; it decides nothing.
+        async with sessions() as s:
+            oversight = await make_organisation(s, sector=Sector.OVERSIGHT)
+        case = await drive(client, cast, "awaiting_rg")
+        body = {"to": oversight.code, "reason": "x"}
+        response = await run(client, cast.senior, case, "reroute", body)
+
+        await refused(db, response, 422, "rule-violation")
+        assert response.json()["detail"] == "A referral can be routed only to a decision unit."
+        assert response.json()["errors"] == [
+            {"field": "to", "message": "This is not the code of a decision unit: choose one."}
+        ]
+        seen = await client.get(f"/api/v1/referrals/{case.id}", headers=cast.senior.headers)
+        assert seen.json()["routed_to"]["code"] == "all-wales-decision-unit"
+
+    async def test_refuses_the_unit_that_holds_it_in_words(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "awaiting_rg")
+        body = {"to": "all-wales-decision-unit", "reason": "x"}
+        response = await run(client, cast.senior, case, "reroute", body)
+
+        await refused(db, response, 422, "rule-violation")
+        assert response.json()["errors"] == [
+            {"field": "to", "message": "The referral is already routed here: choose another unit."}
+        ]
+
     async def test_refuses_a_decision_maker_who_is_not_senior(
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
@@ -329,6 +363,42 @@ class TestReroute:
         body = {"to": cast.child_panel, "reason": "x"}
         response = await run(client, cast.decision_maker, case, "reroute", body)
         assert (response.status_code, response.json()["type"]) == (403, "/problems/forbidden")
+
+
+class TestMessagesInWords:
+    """Issue 9 item 15: a field message says what to do, with no "Value error, " prefix."""
+
+    async def test_an_ambiguous_age_and_a_blank_reason(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "awaiting_rg")
+        body = {"estimated_age": 30, "date_of_birth": "2000-01-01", "reason": "x"}
+        response = await run(client, cast.decision_maker, case, "age", body)
+
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [
+            {"field": "body", "message": "Give a date of birth or an estimated age, but not both."}
+        ]
+        blank = await run(client, cast.decision_maker, case, "withdraw", {"reason": " "})
+        assert blank.json()["errors"] == [
+            {"field": "reason", "message": "Write something: this cannot be blank."}
+        ]
+
+    async def test_an_assignee_outside_the_unit(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "awaiting_rg")
+        body = {"user_id": str(cast.responder.id)}
+        response = await run(client, cast.decision_maker, case, "assign", body)
+
+        await refused(db, response, 422, "rule-violation")
+        assert response.json()["errors"] == [
+            {
+                "field": "user_id",
+                "message": "This user is not an active decision maker of the unit the "
+                "referral is routed to.",
+            }
+        ]
 
 
 class TestNotes:

@@ -10,8 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit.models import AuditEvent
-from app.demo import seed
+from app.db import create_sessionmaker, transaction
+from app.demo import RefusedInProduction, principal, seed
+from app.identity.models import Organisation, User
+from app.referrals import commands, decisions
 from app.referrals.models import Referral
+from app.referrals.workflow import Outcome, Stage, Status
+from app.settings import Settings
 from tests.conftest import fresh_engine
 from tests.databases import settings_for
 
@@ -70,3 +75,72 @@ class TestDemoReferrals:
                 assert child.routed_to.code == "cardiff-child-decision-panel"
         finally:
             await engine.dispose()
+
+    async def test_the_child_panel_gives_its_own_second_review(self, throwaway: str) -> None:
+        settings = settings_for(throwaway)
+        await seed(settings)
+        engine = fresh_engine(throwaway)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                child = await session.scalar(select(Referral.id).where(Referral.is_child))
+                assert child is not None
+                decider = await principal(session, "demo-child-panel-decider")
+                reviewer = await principal(session, "demo-child-panel-reviewer")
+                referral = await commands.reload(session, child)
+                proposed = await decisions.propose_decision(
+                    session,
+                    decider,
+                    referral,
+                    stage=Stage.REASONABLE_GROUNDS,
+                    outcome=Outcome.NEGATIVE,
+                    reasons="Demo: the account does not meet the test.",
+                    early_decision_reason=None,
+                    now=referral.created_at,
+                    settings=settings,
+                )
+                referral = await commands.reload(session, child)
+                await decisions.review(
+                    session,
+                    reviewer,
+                    referral,
+                    proposed.id,
+                    agree=True,
+                    comments="Second review at the panel.",
+                    now=referral.created_at,
+                )
+                assert (await commands.reload(session, child)).status == Status.RG_NEGATIVE
+                panel = await session.scalar(
+                    select(User.username)
+                    .join(Organisation, User.organisation_id == Organisation.id)
+                    .where(Organisation.code == "cardiff-child-decision-panel")
+                    .where(User.username == "demo-child-panel-member")
+                )
+                assert panel == "demo-child-panel-member"
+        finally:
+            await engine.dispose()
+
+    async def test_the_oversight_office_decides_nothing(self, throwaway: str) -> None:
+        await seed(settings_for(throwaway))
+        engine = fresh_engine(throwaway)
+        try:
+            async with engine.connect() as connection:
+                sector = await connection.scalar(
+                    select(Organisation.sector).where(Organisation.code == "wales-nrm-oversight")
+                )
+        finally:
+            await engine.dispose()
+        assert sector == "oversight"
+
+
+class TestDemoInProduction:
+    async def test_is_refused_before_touching_the_database(self) -> None:
+        settings = Settings.model_validate(
+            {
+                "env": "production",
+                "secret_key": "s" * 32,
+                "audit_signing_key": "seed",
+                "database_url": "postgresql://nobody@127.0.0.1:9/none",
+            }
+        )
+        with pytest.raises(RefusedInProduction, match="published password"):
+            await seed(settings)

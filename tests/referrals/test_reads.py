@@ -159,7 +159,12 @@ class TestListReferrals:
         assert [i["id"] for i in response.json()["items"]] == [referral["id"]]
 
     @pytest.mark.parametrize(
-        "cursor", ["not-a-cursor!", encode_cursor({"x": 1}), encode_cursor({"created_at": "x"})]
+        "cursor",
+        [
+            "not-a-cursor!",
+            encode_cursor({"x": 1}, key=b"another key", scope="/api/v1/referrals"),
+            encode_cursor({"created_at": "x"}, key=b"another key", scope="/api/v1/referrals"),
+        ],
     )
     async def test_refuses_a_cursor_that_is_not_ours(
         self, client: httpx.AsyncClient, cast: Cast, cursor: str
