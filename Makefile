@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NRM_DATABASE_URL ?= sqlite+aiosqlite:///./nrm.db
+# `make run HOST=0.0.0.0 PORT=8080` serves elsewhere.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test venv lint typecheck imports pytest lock serve clean
 
@@ -11,7 +14,7 @@ export NRM_DATABASE_URL ?= sqlite+aiosqlite:///./nrm.db
 run: $(STAMP)
 	$(BIN)/nrm db upgrade
 	$(BIN)/nrm seed demo
-	$(BIN)/nrm serve --host 127.0.0.1 --port 8000
+	$(BIN)/nrm serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, type-check, import contracts and every test on SQLite and PostgreSQL.
 test: $(STAMP) lint typecheck imports pytest
@@ -38,7 +41,9 @@ imports: $(STAMP)
 pytest: $(STAMP)
 	NRM_ENV=test $(BIN)/pytest -n 2 --dist loadgroup -q
 
-## make lock: re-pin every dependency after changing pyproject.toml.
+## make lock: re-pin every dependency after changing pyproject.toml. One lock holds the runtime
+## and the development tools; the Docker image uses it as constraints on the wheel's own
+## dependencies, so it installs the runtime ones only, at these versions.
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
 	.lockvenv/bin/pip install --quiet -e '.[dev]'

@@ -2,7 +2,8 @@
 
 Demo organisations (a child decision panel for Cardiff, an immigration liaison, an oversight
 office), one user per role with the documented demo password, and, through the referrals
-feature, referrals in several states. Never run it against a production database.
+feature, referrals in several states; `referrals=N` adds N generated ones (`app.demo_bulk`).
+It refuses to run in production (`RefusedInProduction`): its users share a published password.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from app.identity.roles import Role, Sector
 from app.identity.schemas import OrganisationCreate, UserCreate
 from app.intake import service as intake
 from app.intake.schemas import ReferralCreate
+from app.progress import Advance, progress
 from app.referrals import commands, decisions
 from app.referrals.deadlines import wales_date
 from app.referrals.models import Referral
 from app.referrals.workflow import Outcome, Stage
-from app.settings import Settings
+from app.settings import Environment, Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented in the README, demo only
 
@@ -52,65 +54,55 @@ DEMO_ORGANISATIONS = (
         code="wales-nrm-oversight",
         name="Wales NRM Oversight",
         name_cy="Goruchwylio NRM Cymru",
-        sector=Sector.DECISION_UNIT,
+        sector=Sector.OVERSIGHT,  # inspects and audits; decides nothing, is routed nothing
     ),
 )
 
-# (username, display name, organisation, roles)
-DEMO_USERS: tuple[tuple[str, str, str, tuple[Role, ...]], ...] = (
-    ("demo-first-responder", "Demo First Responder", "south-wales-police", (Role.FIRST_RESPONDER,)),
-    (
-        "demo-health-responder",
-        "Demo Health Responder",
-        "cardiff-and-vale-uhb",
-        (Role.FIRST_RESPONDER,),
-    ),
-    (
-        "demo-decision-maker",
-        "Demo Decision Maker",
-        "all-wales-decision-unit",
-        (Role.DECISION_MAKER,),
-    ),
-    (
-        "demo-senior-decision-maker",
-        "Demo Senior Decision Maker",
-        "all-wales-decision-unit",
-        (Role.SENIOR_DECISION_MAKER,),
-    ),
-    (
-        "demo-senior-reviewer",
-        "Demo Senior Reviewer",
-        "all-wales-decision-unit",
-        (Role.SENIOR_DECISION_MAKER,),
-    ),
-    ("demo-panel-member", "Demo Panel Member", "all-wales-decision-unit", (Role.PANEL_MEMBER,)),
-    (
-        "demo-child-panel-decider",
-        "Demo Child Panel Decider",
-        "cardiff-child-decision-panel",
-        (Role.SENIOR_DECISION_MAKER,),
-    ),
-    (
-        "demo-immigration-officer",
-        "Demo Immigration Officer",
-        "home-office-immigration-liaison",
-        (Role.IMMIGRATION_OFFICER,),
-    ),
-    ("demo-auditor", "Demo Auditor", "wales-nrm-oversight", (Role.AUDITOR,)),
-    ("demo-admin", "Demo Administrator", "wales-nrm-oversight", (Role.ADMIN,)),
+# (username, organisation, roles); the display name is the username in words.
+DemoUser = tuple[str, str, tuple[Role, ...]]
+DEMO_USERS: tuple[DemoUser, ...] = (
+    ("demo-first-responder", "south-wales-police", (Role.FIRST_RESPONDER,)),
+    ("demo-health-responder", "cardiff-and-vale-uhb", (Role.FIRST_RESPONDER,)),
+    ("demo-decision-maker", "all-wales-decision-unit", (Role.DECISION_MAKER,)),
+    ("demo-senior-decision-maker", "all-wales-decision-unit", (Role.SENIOR_DECISION_MAKER,)),
+    ("demo-senior-reviewer", "all-wales-decision-unit", (Role.SENIOR_DECISION_MAKER,)),
+    ("demo-panel-member", "all-wales-decision-unit", (Role.PANEL_MEMBER,)),
+    ("demo-child-panel-decider", "cardiff-child-decision-panel", (Role.SENIOR_DECISION_MAKER,)),
+    # A second senior decision maker and a panel member, so that the child panel's own second
+    # review and panel review can be shown.
+    ("demo-child-panel-reviewer", "cardiff-child-decision-panel", (Role.SENIOR_DECISION_MAKER,)),
+    ("demo-child-panel-member", "cardiff-child-decision-panel", (Role.PANEL_MEMBER,)),
+    ("demo-immigration-officer", "home-office-immigration-liaison", (Role.IMMIGRATION_OFFICER,)),
+    ("demo-auditor", "wales-nrm-oversight", (Role.AUDITOR,)),
+    ("demo-admin", "wales-nrm-oversight", (Role.ADMIN,)),
 )
 
 
-async def seed(settings: Settings) -> str:
-    """Load the demo data once; a second run adds nothing."""
+class RefusedInProduction(Exception):
+    """`nrm seed demo` with `NRM_ENV=production`."""
+
+
+async def seed(settings: Settings, *, referrals: int = 0) -> str:
+    """Load the demo data once (a second run adds nothing), then file `referrals` generated
+    referrals (each run adds that many)."""
+    if settings.env is Environment.PRODUCTION:
+        raise RefusedInProduction(
+            "demo data are refused in production: the demo users share a published password"
+        )
+    from app import demo_bulk  # it builds on this module's steps
+
     engine = create_engine(settings)
     try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            created = await _seed_identity(session, settings)
-            referrals = await _seed_referrals(session, settings)
+        factory = create_sessionmaker(engine)
+        with progress("seeding demo data", total=len(STORIES) + referrals) as advance:
+            async with transaction(factory) as session:
+                created = await _seed_identity(session, settings)
+                filed = await _seed_referrals(session, settings, advance)
+            if referrals:
+                filed += await demo_bulk.file_referrals(factory, settings, referrals, advance)
     finally:
         await engine.dispose()
-    return f"demo data: {created} users created, {referrals} referrals filed"
+    return f"demo data: {created} users created, {filed} referrals filed"
 
 
 async def _seed_identity(session: AsyncSession, settings: Settings) -> int:
@@ -118,13 +110,20 @@ async def _seed_identity(session: AsyncSession, settings: Settings) -> int:
     for organisation in DEMO_ORGANISATIONS:
         if await identity.organisation_by_code(session, organisation.code) is None:
             await identity.create_organisation_as_system(session, organisation, now=now)
+    return await create_demo_users(session, settings, DEMO_USERS, now=now)
+
+
+async def create_demo_users(
+    session: AsyncSession, settings: Settings, users: tuple[DemoUser, ...], *, now: datetime
+) -> int:
+    """Create those of `users` that do not exist yet, with the demo password."""
     created = 0
-    for username, display_name, organisation_code, roles in DEMO_USERS:
+    for username, organisation_code, roles in users:
         if await session.scalar(select(User.id).where(User.username == username)):
             continue
         body = UserCreate(
             username=username,
-            display_name=display_name,
+            display_name=username.replace("-", " ").title(),
             password=DEMO_PASSWORD,
             organisation=organisation_code,
             roles=list(roles),
@@ -134,29 +133,31 @@ async def _seed_identity(session: AsyncSession, settings: Settings) -> int:
     return created
 
 
-async def _seed_referrals(session: AsyncSession, settings: Settings) -> int:
+async def _seed_referrals(session: AsyncSession, settings: Settings, advance: Advance) -> int:
     """File the demo referrals and take them to several states, once.
 
     Only through the real services (intake, then the workflow's commands), so their deadlines,
     decisions and audit events are exactly what the service itself would have written.
     """
-    responder = await _principal(session, "demo-first-responder")
+    responder = await principal(session, "demo-first-responder")
     if await session.scalar(select(Referral.id).where(Referral.submitted_by_id == responder.id)):
+        advance(len(STORIES))
         return 0  # already seeded: a second run adds nothing
     now = await service_now(session, settings)
     cast = DemoCast(
         responder=responder,
-        health=await _principal(session, "demo-health-responder"),
-        maker=await _principal(session, "demo-decision-maker"),
-        reviewer=await _principal(session, "demo-senior-reviewer"),
+        health=await principal(session, "demo-health-responder"),
+        maker=await principal(session, "demo-decision-maker"),
+        reviewer=await principal(session, "demo-senior-reviewer"),
     )
     steps = DemoSteps(session, settings, cast, start=now - timedelta(hours=1))
     for story in STORIES:
         await story(steps)
+        advance()
     return len(STORIES)
 
 
-async def _principal(session: AsyncSession, username: str) -> Principal:
+async def principal(session: AsyncSession, username: str) -> Principal:
     """A demo user as the services see a signed-in caller."""
     user = await session.scalar(
         select(User)
@@ -199,6 +200,11 @@ class DemoSteps:
         self.session, self.settings, self.cast = session, settings, cast
         self._now = start
 
+    @property
+    def now(self) -> datetime:
+        """The instant of the last step."""
+        return self._now
+
     def tick(self) -> datetime:
         self._now += timedelta(seconds=1)
         return self._now
@@ -211,12 +217,18 @@ class DemoSteps:
         return referral.id
 
     async def decide(
-        self, referral_id: uuid.UUID, stage: Stage, outcome: Outcome, *, early: str | None = None
+        self,
+        referral_id: uuid.UUID,
+        stage: Stage,
+        outcome: Outcome,
+        *,
+        early: str | None = None,
+        by: Principal | None = None,
     ) -> uuid.UUID:
         referral = await commands.reload(self.session, referral_id)
         decision = await decisions.propose_decision(
             self.session,
-            self.cast.maker,
+            by or self.cast.maker,
             referral,
             stage=stage,
             outcome=outcome,
@@ -227,11 +239,14 @@ class DemoSteps:
         )
         return decision.id
 
-    async def confirm(self, referral_id: uuid.UUID, decision_id: uuid.UUID) -> None:
+    async def confirm(
+        self, referral_id: uuid.UUID, decision_id: uuid.UUID, *, by: Principal | None = None
+    ) -> None:
+        """The proposal's review agrees (by the cast's senior reviewer unless `by`)."""
         referral = await commands.reload(self.session, referral_id)
         await decisions.review(
             self.session,
-            self.cast.reviewer,
+            by or self.cast.reviewer,
             referral,
             decision_id,
             agree=True,
@@ -239,21 +254,21 @@ class DemoSteps:
             now=self.tick(),
         )
 
-    async def suspend(self, referral_id: uuid.UUID) -> None:
+    async def suspend(self, referral_id: uuid.UUID, *, by: Principal | None = None) -> None:
         referral = await commands.reload(self.session, referral_id)
         await commands.suspend(
             self.session,
-            self.cast.maker,
+            by or self.cast.maker,
             referral,
             reason="The person is missing; the police are searching.",
             now=self.tick(),
         )
 
-    async def withdraw(self, referral_id: uuid.UUID) -> None:
+    async def withdraw(self, referral_id: uuid.UUID, *, by: Principal | None = None) -> None:
         referral = await commands.reload(self.session, referral_id)
         await commands.withdraw(
             self.session,
-            self.cast.responder,
+            by or self.cast.responder,
             referral,
             reason="Filed twice by mistake; the other referral stands.",
             now=self.tick(),

@@ -1,8 +1,11 @@
 """Configuration of the service: one `Settings`, read from `NRM_*` environment variables.
 
-Nothing here connects to anything. `Settings` refuses values that are unsafe in production
-(the development secret, a short secret, the test clock); `docs/operations.md` and the README
-list every setting.
+Nothing here connects to anything. Production needs exactly three settings (`NRM_SECRET_KEY`,
+`NRM_AUDIT_SIGNING_KEY` and a PostgreSQL `NRM_DATABASE_URL`); every other default is safe there.
+`Settings` refuses values that are unsafe in production (the development secret, a short secret,
+the test clock, SQLite) and accepts the plain database URL forms (`sqlite:///…`,
+`postgresql://…`, `postgres://…`), choosing the service's async driver for them.
+`docs/operations.md` and the README list every setting.
 """
 
 from __future__ import annotations
@@ -11,10 +14,22 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-change-me-in-production"  # noqa: S105 - the refused default
+STATISTICS_MAX_SPAN_DAYS = 3660
+"""The default longest statistics period: ten years and their leap days, with a week to spare."""
+
+# The URL schemes accepted, each with the async driver the service uses for it.
+DATABASE_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql+psycopg_async": "postgresql+psycopg_async",
+}
 
 
 class Environment(StrEnum):
@@ -51,10 +66,39 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(default=5, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
-    # Log-in throttling: this many failed log-ins of one user within the window refuse the
-    # next attempts with 429 until the oldest of them leaves the window.
+    # Log-in throttling (app.identity.throttle): this many failed log-ins of one username,
+    # whether or not it exists, or from one client address within the window lock that key:
+    # attempts get 429 until the lock ends. The first lock lasts `login_lockout_first_seconds`,
+    # each next one twice as long, up to `login_lockout_longest_minutes`. The address is the
+    # TCP peer (behind a proxy, uvicorn's --proxy-headers and --forwarded-allow-ips decide it).
     login_failures_allowed: int = Field(default=10, ge=1)
     login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_address_failures_allowed: int = Field(default=100, ge=1)
+    login_lockout_first_seconds: int = Field(default=60, ge=1)
+    login_lockout_longest_minutes: int = Field(default=60, ge=1)
+    # Denial of service (docs/operations.md "Time limits"): the longest statistics period, in
+    # days; the time limit of one statement of a request (PostgreSQL `statement_timeout`, a
+    # progress handler on SQLite), and the longer one that `GET /audit/verify` walks under.
+    statistics_max_span_days: int = Field(default=STATISTICS_MAX_SPAN_DAYS, ge=1, le=36_600)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+    audit_verify_timeout_ms: int = Field(default=900_000, ge=100)
+    # Uvicorn worker processes of `nrm serve` (its `--workers` wins when given).
+    workers: int = Field(default=1, ge=1, le=64)
+    # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.
+    data_keys: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """`sqlite:///x.db` → `sqlite+aiosqlite:///x.db`, `postgres[ql]://` → `+psycopg`."""
+        scheme, separator, rest = url.partition("://")
+        driver = DATABASE_SCHEMES.get(scheme.lower())
+        if not separator or driver is None:
+            raise ValueError(
+                "NRM_DATABASE_URL must be a SQLite (sqlite:///path) or PostgreSQL "
+                "(postgresql://user:password@host:5432/name) URL"
+            )
+        return f"{driver}://{rest}"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
@@ -69,6 +113,8 @@ class Settings(BaseSettings):
             raise ValueError("NRM_TEST_CLOCK is refused in production")
         if not self.audit_signing_key:
             raise ValueError("NRM_AUDIT_SIGNING_KEY must be set in production")
+        if self.is_sqlite:
+            raise ValueError("NRM_DATABASE_URL must be a PostgreSQL URL in production, not SQLite")
         return self
 
     @property

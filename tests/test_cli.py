@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.audit.models import AuditEvent
 from app.cli import main
-from app.identity.models import LocalAuthority, Organisation, User
+from app.db import create_sessionmaker, transaction
+from app.identity.models import LocalAuthority, Organisation, User, UserRole
 from app.settings import get_settings
 from tests.conftest import fresh_engine
 from tests.databases import Backend
+
+SEED = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # base64 of 32 bytes
+ADMIN = ["--organisation", "all-wales-decision-unit", "--role", "admin"]
+PASSWORD = ["--password", "Tq7-vx9-Lm2-pw8-Zk4-checkpoint"]
 
 
 @pytest.fixture
@@ -60,6 +71,41 @@ class TestDbUpgrade:
         assert _count(nrm_env, LocalAuthority) == 22
         assert _count(nrm_env, AuditEvent) == events
 
+    def test_warns_of_a_user_holding_roles_that_may_not_be_combined(
+        self, nrm_env: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["db", "upgrade"]) == 0
+        asyncio.run(_store_legacy_user(nrm_env, "legacy-mixed", ["auditor", "decision_maker"]))
+        capsys.readouterr()
+
+        assert main(["db", "upgrade"]) == 0
+
+        err = capsys.readouterr().err
+        assert "warning: user legacy-mixed holds roles that may not be held together" in err
+        assert "auditor, decision_maker" in err
+
+
+async def _store_legacy_user(url: str, username: str, roles: list[str]) -> None:
+    """A user written straight to the tables, as a row from before the role rule would be."""
+    engine = fresh_engine(url)
+    async with transaction(create_sessionmaker(engine)) as session:
+        org = await session.scalar(
+            select(Organisation).where(Organisation.code == "all-wales-decision-unit")
+        )
+        assert org is not None
+        session.add(
+            User(
+                username=username,
+                display_name="Legacy",
+                password_hash="!unusable",
+                organisation_id=org.id,
+                is_active=True,
+                created_at=clock.real_now(),
+                role_rows=[UserRole(role=r) for r in roles],
+            )
+        )
+    await engine.dispose()
+
 
 class TestUsersCreate:
     def test_creates_a_user_who_can_then_exist(self, nrm_env: str) -> None:
@@ -76,8 +122,6 @@ class TestUsersCreate:
                 "all-wales-decision-unit",
                 "--role",
                 "admin",
-                "--role",
-                "auditor",
             ]
         )
         assert code == 0
@@ -114,3 +158,172 @@ class TestSeedDemo:
         assert users >= 7
         assert main(["seed", "demo"]) == 0
         assert _count(nrm_env, User) == users
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Only the three settings production needs, nothing else of NRM_."""
+    for name in [n for n in os.environ if n.startswith("NRM_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NRM_ENV", "production")
+    monkeypatch.setenv("NRM_SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("NRM_AUDIT_SIGNING_KEY", SEED)
+    monkeypatch.setenv("NRM_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+def _privileges(url: str, role: str, table: str) -> set[str]:
+    with psycopg.connect(url.replace("+psycopg", "")) as connection:
+        return {
+            kind
+            for kind in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            if connection.execute(
+                "SELECT has_table_privilege(%s, %s, %s)", (role, table, kind)
+            ).fetchone()
+            == (True,)
+        }
+
+
+class TestDbUpgradeInProduction:
+    def test_runs_with_only_the_three_production_settings(
+        self, backend: Backend, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        if backend.name != "postgresql":
+            pytest.skip("production runs on PostgreSQL only")
+        _production(monkeypatch, fresh_url.replace("postgresql+psycopg://", "postgresql://"))
+        try:
+            assert main(["db", "upgrade"]) == 0
+        finally:
+            get_settings.cache_clear()
+        assert _count(fresh_url, LocalAuthority) == 22
+
+    def test_grants_a_role_the_service_privileges_but_no_change_to_audit_events(
+        self, backend: Backend, nrm_env: str
+    ) -> None:
+        if backend.name != "postgresql":
+            pytest.skip("roles exist on PostgreSQL only")
+        role = f"nrm_app_{os.urandom(4).hex()}"
+        admin = nrm_env.replace("+psycopg", "")
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"CREATE ROLE {role}")
+        try:
+            assert main(["db", "upgrade", "--grant-to", role]) == 0
+            assert _privileges(nrm_env, role, "audit_events") == {"SELECT", "INSERT"}
+            assert _privileges(nrm_env, role, "alembic_version") == {"SELECT"}
+            assert {"SELECT", "INSERT", "UPDATE", "DELETE"} <= _privileges(nrm_env, role, "users")
+        finally:
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(f"DROP OWNED BY {role}")
+                connection.execute(f"DROP ROLE {role}")
+
+    def test_grant_to_is_refused_on_sqlite_in_one_line(
+        self, backend: Backend, nrm_env: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        if backend.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert main(["db", "upgrade", "--grant-to", "nrm_app"]) == 2
+        assert (
+            capsys.readouterr().err == "error: --grant-to needs PostgreSQL: SQLite has no roles\n"
+        )
+
+    def test_a_plain_sqlite_url_migrates(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        url = f"sqlite:///{tmp_path / 'plain.db'}"
+        monkeypatch.setenv("NRM_DATABASE_URL", url)
+        monkeypatch.setenv("NRM_ENV", "test")
+        get_settings.cache_clear()
+        try:
+            assert main(["db", "upgrade"]) == 0
+        finally:
+            get_settings.cache_clear()
+        assert _count(url.replace("sqlite://", "sqlite+aiosqlite://"), LocalAuthority) == 22
+
+
+class TestSeedDemoInProduction:
+    def test_is_refused_in_one_line_and_creates_nobody(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # Refused before any connection: this server does not exist.
+        _production(monkeypatch, "postgresql://nobody@127.0.0.1:9/none")
+        try:
+            assert main(["seed", "demo"]) == 1
+        finally:
+            get_settings.cache_clear()
+        assert capsys.readouterr().err == (
+            "error: demo data are refused in production: "
+            "the demo users share a published password\n"
+        )
+
+
+class TestServe:
+    def test_prints_its_address_then_starts_uvicorn_with_nrm_workers(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        import uvicorn
+
+        started: dict[str, Any] = {}
+
+        def run(app: str, **options: Any) -> None:
+            started.update(options, printed=capsys.readouterr().out)
+
+        monkeypatch.setattr(uvicorn, "run", run)
+        monkeypatch.setenv("NRM_WORKERS", "3")
+        get_settings.cache_clear()
+        try:
+            assert main(["serve", "--host", "0.0.0.0", "--port", "8080"]) == 0
+        finally:
+            get_settings.cache_clear()
+        assert started["printed"] == (
+            "Wales NRM serving on http://0.0.0.0:8080 (API docs at /docs)\n"
+        )
+        assert (started["host"], started["port"], started["workers"]) == ("0.0.0.0", 8080, 3)
+
+
+class TestAuditTimes:
+    """The CLI reads times as the API reads `since`/`until` (pydantic's AwareDatetime)."""
+
+    @pytest.mark.parametrize("given", ["2031-06-01T12:00:00", "2031-06-01"])
+    def test_a_time_without_a_zone_is_refused_as_the_api_refuses_it(
+        self, given: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        period = ["--since", given, "--until", "2031-06-02T00:00:00Z"]
+        with pytest.raises(SystemExit) as exit_:
+            main(["audit", "export", *period])
+        assert exit_.value.code == 2
+        assert "not an RFC 3339 time with a zone" in capsys.readouterr().err
+
+    def test_an_offset_is_honoured(self) -> None:
+        from app.audit.cli import parse_moment
+
+        moment = parse_moment("2031-06-01T13:00:00+01:00")
+        assert moment.utcoffset() == timedelta(hours=1)
+        assert moment.isoformat() == "2031-06-01T13:00:00+01:00"
+
+
+class TestCheckpointClock:
+    def test_a_checkpoint_made_from_the_cli_is_stamped_by_the_service_clock(
+        self, throwaway: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("NRM_DATABASE_URL", throwaway)
+        monkeypatch.setenv("NRM_ENV", "test")
+        monkeypatch.setenv("NRM_TEST_CLOCK", "1")
+        monkeypatch.setenv("NRM_AUDIT_SIGNING_KEY", SEED)
+        get_settings.cache_clear()
+        try:
+            assert main(["users", "create", "--username", "ops-admin", *PASSWORD, *ADMIN]) == 0
+            asyncio.run(_advance_test_clock(throwaway, days=40))
+            capsys.readouterr()
+            assert main(["audit", "checkpoint"]) == 0
+        finally:
+            get_settings.cache_clear()
+        at = json.loads(capsys.readouterr().out)["at"]
+        assert at[:10] >= (clock.real_now() + timedelta(days=39)).date().isoformat()
+
+
+async def _advance_test_clock(url: str, *, days: int) -> None:
+    engine = fresh_engine(url)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            await clock.advance(session, days)
+    finally:
+        await engine.dispose()

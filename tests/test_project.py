@@ -1,4 +1,5 @@
-"""The project's own plumbing: CI fails when no test ran; compose migrates after a healthy db."""
+"""The project's own plumbing: CI fails when no test ran; compose migrates after a healthy db;
+`make run` serves where it is told."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,22 +55,37 @@ class TestCiRun:
 
 
 class TestCompose:
-    def test_service_waits_for_a_healthy_database_and_migrates_first(self) -> None:
+    def test_migrations_run_after_a_healthy_database_and_the_service_after_them(self) -> None:
         compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-        db, app = compose["services"]["db"], compose["services"]["app"]
+        db, migrate, app = (compose["services"][name] for name in ("db", "migrate", "app"))
         assert db["image"].startswith("postgres:16")
         assert "pg_isready" in " ".join(db["healthcheck"]["test"])
-        assert app["depends_on"]["db"]["condition"] == "service_healthy"
-        command = " ".join(app["command"])
-        assert command.index("nrm db upgrade") < command.index("nrm serve")
+        assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+        assert migrate["command"][:3] == ["nrm", "db", "upgrade"]
+        assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert app["environment"]["NRM_DATABASE_URL"].startswith("postgresql+psycopg://")
-        assert app["build"] == "."
+        assert migrate["build"] == app["build"] == "."
 
     def test_dockerfile_installs_from_the_lock_file_and_migrates_before_serving(self) -> None:
         dockerfile = (ROOT / "Dockerfile").read_text()
         assert "requirements.lock" in dockerfile
         cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
         assert cmd.index("nrm db upgrade") < cmd.index("nrm serve")
+
+
+class TestMakeRun:
+    @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+    def test_serves_on_the_host_and_port_given(self) -> None:
+        result = subprocess.run(
+            ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8080"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        serve = [line for line in result.stdout.splitlines() if "nrm serve" in line]
+        assert serve == [".venv/bin/nrm serve --host 0.0.0.0 --port 8080"]
 
 
 class TestLockFile:

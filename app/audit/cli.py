@@ -1,9 +1,12 @@
 """The `nrm audit` subcommands: verify, checkpoint, export, keygen.
 
 Each opens its own engine and uses `transaction()`; none edits an event. `verify` exits 1 when
-a chain is broken or a checkpoint is no longer covered; `checkpoint` exits 1 without a signing
-key (it never makes one up). Run `nrm audit checkpoint` from cron: it is how checkpoints are
-scheduled (docs/audit.md).
+a chain is broken, a stream's recorded length or head does not match its events, or a
+checkpoint is no longer covered; `checkpoint` exits 1 without a signing
+key (it never makes one up) and stamps the checkpoint with the service clock, as the API does.
+Run `nrm audit checkpoint` from cron: it is how checkpoints are scheduled (docs/audit.md).
+`keygen` reads no settings, so it works before any are made. Times given to `export` are read
+by the API's own rule (pydantic's `AwareDatetime`): RFC 3339 with a zone, else refused.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import chain, checkpoints, queries
@@ -27,9 +31,12 @@ from app.audit.schemas import AuditEventExport
 from app.audit.verify import VerifyReport, verify_trail
 from app.clock import service_now
 from app.db import create_engine, create_sessionmaker, transaction
+from app.progress import progress
 from app.settings import Settings
 
 T = TypeVar("T")
+# The type of the API's `since` and `until` query parameters (app.audit.router.event_filters).
+MOMENT = TypeAdapter(AwareDatetime)
 # `nrm audit verify` walks the chains on this many connections at once (PostgreSQL).
 WORKERS = max(1, min(8, os.cpu_count() or 1))
 
@@ -39,27 +46,44 @@ def register(subparsers: Any) -> None:
     audit = subparsers.add_parser("audit", help="the audit trail")
     commands = audit.add_subparsers(dest="audit", required=True)
     verify = commands.add_parser("verify", help="walk the chains; exit 1 when broken")
-    verify.add_argument("--checkpoint", type=Path, help="a saved checkpoint that must be covered")
-    verify.add_argument("--public-key", help="base64 Ed25519 key the checkpoint must be signed by")
+    verify.add_argument(
+        "--checkpoint", type=Path, help="a saved checkpoint (JSON file) that must still be covered"
+    )
+    verify.add_argument(
+        "--public-key",
+        help="base64 Ed25519 key the checkpoint must be signed by (default: this service's)",
+    )
     verify.set_defaults(handler=_cmd_verify)
     checkpoint = commands.add_parser("checkpoint", help="make and print a signed checkpoint now")
     checkpoint.set_defaults(handler=_cmd_checkpoint)
     export = commands.add_parser("export", help="write events as JSON Lines, oldest first")
-    export.add_argument("--since", required=True, type=parse_moment, help="inclusive, RFC 3339")
-    export.add_argument("--until", required=True, type=parse_moment, help="exclusive, RFC 3339")
+    export.add_argument(
+        "--since",
+        required=True,
+        type=parse_moment,
+        help="inclusive; RFC 3339 with a zone, e.g. 2026-11-28T00:00:00Z",
+    )
+    export.add_argument(
+        "--until",
+        required=True,
+        type=parse_moment,
+        help="exclusive; RFC 3339 with a zone, e.g. 2026-12-01T00:00:00+00:00",
+    )
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(handler=_cmd_export)
     keygen = commands.add_parser("keygen", help="print a new NRM_AUDIT_SIGNING_KEY")
-    keygen.set_defaults(handler=_cmd_keygen)
+    keygen.set_defaults(handler=_cmd_keygen, needs_settings=False)
 
 
 def parse_moment(value: str) -> datetime:
-    """An RFC 3339 time or a date; without a zone it is read as UTC."""
+    """A time as the API reads `since`/`until`: RFC 3339 with a zone; a time without one (or a
+    bare date) is refused rather than guessed."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return MOMENT.validate_python(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not an RFC 3339 time with a zone (such as 2026-11-28T14:03:00Z): {value!r}"
+        ) from exc
 
 
 def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
@@ -92,7 +116,8 @@ def _cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         pinned = (args.public_key or checkpoints.public_key(settings)) if saved else None
     except checkpoints.CheckpointError as exc:
         return _fail(str(exc))
-    report = _run(settings, lambda factory: _verify(factory, saved, pinned))
+    with progress("verifying the audit trail"):
+        report = _run(settings, lambda factory: _verify(factory, saved, pinned))
     print(json.dumps(asdict(report)))  # noqa: T201
     return 0 if report.valid else 1
 
@@ -147,14 +172,16 @@ async def _export(
     async with transaction(factory) as session:
         upto = await queries.horizon(session)
     count = 0
-    async with transaction(factory) as session:
-        async for event in queries.export_events(session, filters, upto=upto):
-            out.write(AuditEventExport.of(event).model_dump_json() + "\n")
-            count += 1
+    with progress("exporting audit events") as advance:
+        async with transaction(factory) as session:
+            async for event in queries.export_events(session, filters, upto=upto):
+                out.write(AuditEventExport.of(event).model_dump_json() + "\n")
+                count += 1
+                advance()
     return count
 
 
-def _cmd_keygen(_args: argparse.Namespace, _settings: Settings) -> int:
+def _cmd_keygen(_args: argparse.Namespace, _settings: Settings | None) -> int:
     seed = chain.generate_seed_b64()
     public = chain.load_private_key(seed).public_key().public_bytes_raw()
     print(seed)  # noqa: T201

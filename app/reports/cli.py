@@ -1,7 +1,8 @@
 """The `nrm report` subcommand: write the auditor's report and its CSV files into a folder.
 
 It reads the database of `NRM_DATABASE_URL` in one `transaction()` (it changes nothing) and
-sees everything an auditor sees; the page is the one `GET /statistics/report` serves.
+sees everything an auditor sees; the page is the one `GET /statistics/report` serves. Dates are
+read as the API reads `from` and `to` (pydantic's `date`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from app.clock import service_now
 from app.db import create_engine, create_sessionmaker, transaction
+from app.progress import progress
 from app.referrals.deadlines import wales_date
 from app.reports import report, service
 from app.settings import Settings
+
+# The type of the API's `from` and `to` query parameters (app.reports.router).
+DAY = TypeAdapter(date)
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +43,8 @@ def register(subparsers: Any) -> None:
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
+        return DAY.validate_python(value)
+    except ValidationError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
@@ -46,16 +53,22 @@ async def write_report(
 ) -> list[Path]:
     """Gather the report's tables and write the page and its CSV files into `out`."""
     engine = create_engine(settings)
-    try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            today = wales_date(await service_now(session, settings))
-            period = service.period_of(date_from, date_to, today)
-            data = await report.gather(
-                session, period=period, threshold=settings.suppression_threshold
-            )
-    finally:
-        await engine.dispose()
-    return report.write(data, out)
+    with progress("writing the statistics report", total=2) as advance:
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                today = wales_date(await service_now(session, settings))
+                period = service.period_of(
+                    date_from, date_to, today, max_span_days=settings.statistics_max_span_days
+                )
+                data = await report.gather(
+                    session, period=period, threshold=settings.suppression_threshold
+                )
+        finally:
+            await engine.dispose()
+        advance()
+        written = report.write(data, out)
+        advance()
+    return written
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from pydantic import ValidationError
 
 from app.settings import DEVELOPMENT_SECRET, Settings
 
-SAFE = {"env": "production", "secret_key": "k" * 32, "audit_signing_key": "seed"}
+SAFE = {
+    "env": "production",
+    "secret_key": "k" * 32,
+    "audit_signing_key": "seed",
+    "database_url": "postgresql://nrm_app@db.internal/nrm",
+}
 
 
 class TestProductionSettings:
@@ -49,3 +56,89 @@ class TestProductionSettings:
                 app_from_env()
         finally:
             get_settings.cache_clear()
+
+
+SEED = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # base64 of 32 bytes
+PRODUCTION_ENV = {
+    "NRM_ENV": "production",
+    "NRM_SECRET_KEY": "s" * 32,
+    "NRM_AUDIT_SIGNING_KEY": SEED,
+    "NRM_DATABASE_URL": "postgresql://nrm_app:secret@db.internal:5432/nrm",
+}
+
+
+@pytest.fixture
+def only(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No NRM_ variable in the environment but those the test sets."""
+    for name in [n for n in os.environ if n.startswith("NRM_")]:
+        monkeypatch.delenv(name)
+    return monkeypatch
+
+
+class TestProductionNeedsExactlyThreeSettings:
+    def test_the_three_and_nothing_else_validate(self, only: pytest.MonkeyPatch) -> None:
+        for name, value in PRODUCTION_ENV.items():
+            only.setenv(name, value)
+        settings = Settings()
+        assert settings.database_url == "postgresql+psycopg://nrm_app:secret@db.internal:5432/nrm"
+
+    @pytest.mark.parametrize(
+        ("missing", "message"),
+        [
+            ("NRM_SECRET_KEY", "NRM_SECRET_KEY must be set in production"),
+            ("NRM_AUDIT_SIGNING_KEY", "NRM_AUDIT_SIGNING_KEY must be set in production"),
+            ("NRM_DATABASE_URL", "NRM_DATABASE_URL must be a PostgreSQL URL in production"),
+        ],
+    )
+    def test_without_one_of_them_a_clear_error_names_it(
+        self, only: pytest.MonkeyPatch, missing: str, message: str
+    ) -> None:
+        for name, value in PRODUCTION_ENV.items():
+            if name != missing:
+                only.setenv(name, value)
+        with pytest.raises(ValidationError, match=message):
+            Settings()
+
+    def test_refuses_sqlite_in_production(self) -> None:
+        with pytest.raises(ValidationError, match="PostgreSQL URL in production, not SQLite"):
+            Settings.model_validate({**SAFE, "database_url": "sqlite:///./nrm.db"})
+
+    def test_every_other_default_is_safe_in_production(self, only: pytest.MonkeyPatch) -> None:
+        for name, value in PRODUCTION_ENV.items():
+            only.setenv(name, value)
+        settings = Settings()
+        assert settings.test_clock is False
+        assert settings.log_json is True
+        assert settings.log_level == "INFO"
+        assert settings.token_ttl_minutes == 30
+        assert settings.max_body_bytes == 1024 * 1024
+        # None: argon2-cffi's own (RFC 9106) costs; only NRM_ENV=test lowers them.
+        assert (settings.argon2_time_cost, settings.argon2_memory_kib) == (None, None)
+        assert settings.workers == 1
+
+    def test_accepts_the_reserved_data_keys(self) -> None:
+        assert Settings.model_validate({**SAFE, "data_keys": "k1:abc"}).data_keys == "k1:abc"
+
+
+class TestDatabaseUrl:
+    @pytest.mark.parametrize(
+        ("given", "used"),
+        [
+            ("sqlite:///nrm.db", "sqlite+aiosqlite:///nrm.db"),
+            ("sqlite:////var/lib/nrm/nrm.db", "sqlite+aiosqlite:////var/lib/nrm/nrm.db"),
+            ("sqlite+aiosqlite:///nrm.db", "sqlite+aiosqlite:///nrm.db"),
+            ("postgresql://u:p@h:5432/nrm", "postgresql+psycopg://u:p@h:5432/nrm"),
+            ("postgres://u:p@h/nrm", "postgresql+psycopg://u:p@h/nrm"),
+            ("postgresql+psycopg://u@h/nrm", "postgresql+psycopg://u@h/nrm"),
+        ],
+    )
+    def test_plain_forms_get_the_async_driver(self, given: str, used: str) -> None:
+        assert Settings.model_validate({"database_url": given}).database_url == used
+
+    @pytest.mark.parametrize(
+        "given",
+        ["mysql://u@h/nrm", "postgresql+psycopg2://u@h/nrm", "sqlite+pysqlite:///x", "nrm.db"],
+    )
+    def test_other_drivers_are_refused_in_words(self, given: str) -> None:
+        with pytest.raises(ValidationError, match=r"must be a SQLite .* or PostgreSQL"):
+            Settings.model_validate({"database_url": given})
