@@ -21,8 +21,8 @@ from sqlalchemy.orm import selectinload
 from app.clock import real_now, service_now
 from app.db import create_engine, create_sessionmaker, transaction
 from app.identity import service as identity
-from app.identity.deps import Principal
 from app.identity.models import User
+from app.identity.principal import Principal
 from app.identity.roles import Role, Sector
 from app.identity.schemas import OrganisationCreate, UserCreate
 from app.intake import service as intake

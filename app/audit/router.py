@@ -21,8 +21,9 @@ from app.audit.verify import verify_trail
 from app.db import allow_time
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.http import DbSession, PageParams, Paging, ReadOnlyDbSession, RequestNow
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.routing import api_router
 from app.schemas import Page
 

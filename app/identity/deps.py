@@ -11,9 +11,7 @@ only with `roles.usable_roles(...)`: never with both sides of the wall (docs/sep
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -23,41 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
-from app.audit.service import ActorRef
 from app.errors import Forbidden, NotAuthenticated
 from app.http import DbSession
 from app.identity.models import User
 from app.identity.permissions import Permission, holds, refusal
-from app.identity.roles import Role, effective_roles, usable_roles
+from app.identity.principal import Principal
+from app.identity.roles import usable_roles
 from app.identity.security import read_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The signed-in user as the rest of the service sees them."""
-
-    id: uuid.UUID
-    username: str
-    display_name: str
-    organisation_id: uuid.UUID
-    organisation_code: str
-    sector: str
-    roles: frozenset[Role]
-    # True when the stored roles break the rule of roles held alone and `roles` holds fewer.
-    roles_withheld: bool = False
-
-    @property
-    def acting_roles(self) -> frozenset[Role]:
-        """The roles with their implications (a senior decision maker is a decision maker)."""
-        return effective_roles(self.roles)
-
-    def has(self, role: Role) -> bool:
-        return role in self.acting_roles
-
-    def audit_ref(self) -> ActorRef:
-        return ActorRef(self.id, self.organisation_code, tuple(sorted(self.roles)))
 
 
 async def load_principal(session: AsyncSession, request: Request, token: str | None) -> Principal:

@@ -13,9 +13,10 @@ from starlette.responses import JSONResponse, Response
 from app.errors import InvalidCredentials, TooManyRequests
 from app.http import DbSession, Paging, RequestNow
 from app.identity import service
-from app.identity.deps import CurrentPrincipal, Principal, Requires
+from app.identity.deps import CurrentPrincipal, Requires
 from app.identity.models import User
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.identity.schemas import (
     OrganisationCreate,
     OrganisationRead,

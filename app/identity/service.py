@@ -25,8 +25,8 @@ from app.errors import (
     ValidationFailed,
 )
 from app.identity import throttle
-from app.identity.deps import Principal
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
+from app.identity.principal import Principal
 from app.identity.roles import Role, Sector, combination_problem
 from app.identity.schemas import OrganisationCreate, UserCreate, UserUpdate
 from app.identity.security import hash_password, verify_password

@@ -16,8 +16,9 @@ from fastapi import Query
 from starlette.responses import Response
 
 from app.http import DbSession, IfMatch, IfNoneMatch, RequestNow, etag
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.immigration import service
 from app.immigration.schemas import (
     HomeOfficeReference,

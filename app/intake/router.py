@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse
 
 from app import idempotency
 from app.http import DbSession, RequestNow, etag
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.intake import service
 from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
 from app.openapi import problems

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.models import Track
 from app.errors import FieldError, ValidationFailed
-from app.identity.deps import Principal
 from app.identity.models import LocalAuthority
+from app.identity.principal import Principal
 from app.immigration import service as immigration
 from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child

@@ -21,8 +21,9 @@ from starlette.responses import JSONResponse, Response
 from app import clock
 from app.errors import DatabaseUnavailable
 from app.http import DbSession, ReadOnlyDbSession
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.routing import api_router
 from app.schemas import RequestModel, ResponseModel, StrictInt
 

@@ -32,8 +32,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import service as audit
 from app.audit.models import Track
 from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
-from app.identity.deps import Principal
 from app.identity.models import Organisation, User
+from app.identity.principal import Principal
 from app.identity.roles import Sector
 from app.referrals import workflow
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.errors import FieldError, NotFound, RuleViolation
-from app.identity.deps import Principal
 from app.identity.models import User
+from app.identity.principal import Principal
 from app.identity.roles import Role, effective_roles
 from app.referrals import workflow
 from app.referrals.commands import acting_user, change, check, record

@@ -14,8 +14,8 @@ import hmac
 import uuid
 from datetime import date
 
-from app.identity.deps import Principal
 from app.identity.models import User
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.deadlines import wales_date
 from app.referrals.facts import facts_of

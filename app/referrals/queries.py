@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.identity.deps import Principal
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.workflow import Status

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.http import PageParams
-from app.identity.deps import Principal
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.facts import facts_of, open_request
 from app.referrals.models import Referral

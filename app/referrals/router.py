@@ -21,8 +21,9 @@ from starlette.responses import Response
 from app.audit import service as audit
 from app.audit.models import Track
 from app.http import DbSession, Paging, RequestNow, etag
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals import presenters, queries
 from app.referrals.models import Referral

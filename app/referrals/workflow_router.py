@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.http import DbSession, IfMatch, Paging, RequestNow, etag, require_if_match
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.openapi import problems
 from app.referrals import commands, decisions, presenters, queue, timeline
 from app.referrals.command_schemas import (

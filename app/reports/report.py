@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Forbidden
-from app.identity.deps import Principal
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.workflow import Stage
 from app.reports import service

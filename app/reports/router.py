@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from app.http import ReadOnlyDbSession, RequestNow
-from app.identity.deps import Principal, Requires
+from app.identity.deps import Requires
 from app.identity.permissions import Permission
+from app.identity.principal import Principal
 from app.referrals.deadlines import wales_date
 from app.referrals.workflow import Stage
 from app.reports import report, service

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import FieldError, Forbidden, ValidationFailed
-from app.identity.deps import Principal
+from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.immigration import queries as immigration
 from app.referrals.vocabulary import nationality_name
