@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,13 @@ from app.identity.schemas import OrganisationCreate, UserCreate
 from app.intake import service as intake
 from app.intake.schemas import ReferralCreate
 from app.progress import Advance, progress
-from app.referrals import commands, decisions
+from app.referrals import case_commands, decision_commands
+from app.referrals.command_schemas import (
+    DecisionRequest,
+    ReviewRequest,
+    SuspendRequest,
+    WithdrawRequest,
+)
 from app.referrals.deadlines import wales_date
 from app.referrals.models import Referral
 from app.referrals.workflow import Outcome, Stage
@@ -57,6 +63,15 @@ DEMO_ORGANISATIONS = (
         sector=Sector.OVERSIGHT,  # inspects and audits; decides nothing, is routed nothing
     ),
 )
+
+
+class StepArgs(TypedDict):
+    """What every demo step passes a command besides who, which referral and the body."""
+
+    expected_version: str
+    now: datetime
+    settings: Settings
+
 
 # (username, organisation, roles); the display name is the username in words.
 DemoUser = tuple[str, str, tuple[Role, ...]]
@@ -225,54 +240,48 @@ class DemoSteps:
         early: str | None = None,
         by: Principal | None = None,
     ) -> uuid.UUID:
-        referral = await commands.reload(self.session, referral_id)
-        decision = await decisions.propose_decision(
-            self.session,
-            by or self.cast.maker,
-            referral,
+        body = DecisionRequest(
             stage=stage,
             outcome=outcome,
             reasons=f"Demo {stage.value} decision: {outcome.value}, on the evidence filed.",
             early_decision_reason=early,
-            now=self.tick(),
-            settings=self.settings,
         )
-        return decision.id
+        done = await decision_commands.decide(
+            self.session, by or self.cast.maker, referral_id, body=body, **self._step()
+        )
+        return done.answer.id
 
     async def confirm(
         self, referral_id: uuid.UUID, decision_id: uuid.UUID, *, by: Principal | None = None
     ) -> None:
         """The proposal's review agrees (by the cast's senior reviewer unless `by`)."""
-        referral = await commands.reload(self.session, referral_id)
-        await decisions.review(
+        body = ReviewRequest(
+            agree=True, comments="Second review: the proposal stands on the evidence."
+        )
+        await decision_commands.review(
             self.session,
             by or self.cast.reviewer,
-            referral,
+            referral_id,
             decision_id,
-            agree=True,
-            comments="Second review: the proposal stands on the evidence.",
-            now=self.tick(),
+            body=body,
+            **self._step(),
         )
 
     async def suspend(self, referral_id: uuid.UUID, *, by: Principal | None = None) -> None:
-        referral = await commands.reload(self.session, referral_id)
-        await commands.suspend(
-            self.session,
-            by or self.cast.maker,
-            referral,
-            reason="The person is missing; the police are searching.",
-            now=self.tick(),
+        body = SuspendRequest(reason="The person is missing; the police are searching.")
+        await case_commands.suspend(
+            self.session, by or self.cast.maker, referral_id, body=body, **self._step()
         )
 
     async def withdraw(self, referral_id: uuid.UUID, *, by: Principal | None = None) -> None:
-        referral = await commands.reload(self.session, referral_id)
-        await commands.withdraw(
-            self.session,
-            by or self.cast.responder,
-            referral,
-            reason="Filed twice by mistake; the other referral stands.",
-            now=self.tick(),
+        body = WithdrawRequest(reason="Filed twice by mistake; the other referral stands.")
+        await case_commands.withdraw(
+            self.session, by or self.cast.responder, referral_id, body=body, **self._step()
         )
+
+    def _step(self) -> StepArgs:
+        # "*": the demo acts on whatever version it just made, as a web page's door would not.
+        return {"expected_version": "*", "now": self.tick(), "settings": self.settings}
 
     def form(self, given: str, family: str, **overrides: Any) -> dict[str, Any]:
         """An adult's referral, consent recorded today, with `overrides` on top."""

@@ -11,12 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app import idempotency
-from app.http import DbSession, RequestNow, etag
+from app.http import DbSession, RequestNow, etag, get_app_settings
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.intake import service
-from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.intake.schemas import (
+    DutyToNotifyCreate,
+    DutyToNotifyExploitationRead,
+    DutyToNotifyRead,
+    ReferralCreate,
+)
 from app.openapi import problems
 from app.referrals import presenters
 from app.referrals.schemas import ReferralRead
@@ -44,7 +49,7 @@ async def respond_once(
     if key is None:
         body, headers = await create()
         return JSONResponse(body, status_code=201, headers=headers)
-    ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+    ttl = timedelta(hours=get_app_settings(request).idempotency_ttl_hours)
     claimed = await idempotency.claim(
         session,
         user_id=actor.id,
@@ -77,16 +82,17 @@ async def file_referral(
     A retry with the same `Idempotency-Key` and body returns the first answer."""
 
     async def create() -> Created:
-        settings = request.app.state.settings
+        settings = get_app_settings(request)
         referral = await service.file_referral(session, settings, actor, body, now=now)
-        loaded = await service.load_full(session, referral.id)
-        headers = {"Location": f"/api/v1/referrals/{referral.id}", "ETag": etag(loaded.version)}
-        return presenters.full(loaded).model_dump(mode="json"), headers
+        headers = {"Location": f"/api/v1/referrals/{referral.id}", "ETag": etag(referral.version)}
+        return presenters.full(referral).model_dump(mode="json"), headers
 
     return await respond_once(request, session, actor, idempotency_key, now, create)
 
 
-@router.post("/duty-to-notify", status_code=201, responses=_IN_FLIGHT)
+@router.post(
+    "/duty-to-notify", status_code=201, response_model=DutyToNotifyRead, responses=_IN_FLIGHT
+)
 async def file_duty_to_notify(
     request: Request,
     session: DbSession,
@@ -101,19 +107,20 @@ async def file_duty_to_notify(
 
     async def create() -> Created:
         report = await service.file_duty_to_notify(session, actor, body, now=now)
-        payload = {
-            "id": str(report.id),
-            "reference": report.reference,
-            "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
-            "organisation": actor.organisation_code,
-            "gender": report.gender,
-            "nationality": report.nationality,
-            "exploitation": {
-                "types": report.exploitation_types,
-                "location": report.exploitation_location,
-                "local_authority": report.local_authority,
-            },
-        }
-        return payload, {"Location": f"/api/v1/duty-to-notify/{report.id}"}
+        read = DutyToNotifyRead(
+            id=report.id,
+            reference=report.reference,
+            created_at=report.created_at,
+            organisation=actor.organisation_code,
+            gender=report.gender,
+            nationality=report.nationality,
+            exploitation=DutyToNotifyExploitationRead(
+                types=report.exploitation_types,
+                location=report.exploitation_location,
+                local_authority=report.local_authority,
+            ),
+        )
+        # JSON, because a retry with the same Idempotency-Key replays exactly these bytes.
+        return read.model_dump(mode="json"), {"Location": f"/api/v1/duty-to-notify/{report.id}"}
 
     return await respond_once(request, session, actor, idempotency_key, now, create)

@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import Track
 from app.errors import FieldError, ValidationFailed
 from app.identity.models import LocalAuthority
 from app.identity.principal import Principal
 from app.immigration import service as immigration
-from app.intake.schemas import DutyToNotifyCreate, ReferralCreate
+from app.intake.schemas import DutyToNotifyCreate, PotentialVictim, ReferralCreate
+from app.referrals import queries
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
 from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
-from app.referrals.queries import full_load
 from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, next_reference
 from app.referrals.routing import deciding_unit, routing_rule
 from app.referrals.workflow import Status
@@ -80,7 +81,8 @@ async def file_referral(
     *,
     now: datetime,
 ) -> Referral:
-    """Validate, split and store a referral; returns it (not yet presented)."""
+    """Validate, split and store a referral; returns it with everything its representation
+    shows (not yet presented)."""
     today = wales_date(now)
     check_dates(body, today)
     await check_local_authority(
@@ -97,34 +99,7 @@ async def file_referral(
     referral.rg_due = add_working_days(today, settings.rg_due_working_days)
     session.add(referral)
     await session.flush()
-    await audit.record(
-        session,
-        actor.audit_ref(),
-        action="referral.submitted",
-        track=Track.VICTIM,
-        now=now,
-        referral_id=referral.id,
-        changes={
-            "status": {"after": referral.status},
-            "routed_to": {"after": unit.code},
-            "is_child": {"after": child},
-            "rg_due": {"after": referral.rg_due.isoformat()},
-            "personal_data": {"after": ["potential_victim", "account", "exploitation"]},
-        },
-    )
-    # DESIGN §3: routing is recorded as an event of its own, as a re-routing is.
-    await audit.record(
-        session,
-        actor.audit_ref(),
-        action="referral.routed",
-        track=Track.VICTIM,
-        now=now,
-        referral_id=referral.id,
-        changes={
-            "routed_to": {"before": None, "after": unit.code},
-            "rule": {"after": routing_rule(unit.code, is_child=child)},
-        },
-    )
+    await _record_filing(session, actor, referral, unit.code, now=now)
     if body.immigration is not None:
         # DESIGN §5: the immigration part goes to the compartment, never onto the referral.
         await immigration.record_at_intake(
@@ -135,7 +110,42 @@ async def file_referral(
             home_office_reference=body.immigration.home_office_reference,
             now=now,
         )
-    return referral
+    # Read back through the one loader: the new rows' relationships are not loaded yet.
+    return await queries.load(session, None, referral.id, fresh=True)
+
+
+async def _record_filing(
+    session: AsyncSession, actor: Principal, referral: Referral, unit: str, *, now: datetime
+) -> None:
+    """Filing is two facts, two events: the referral submitted, and where it was routed."""
+    await audit.record(
+        session,
+        actor.audit_ref(),
+        action=Action.REFERRAL_SUBMITTED,
+        track=Track.VICTIM,
+        now=now,
+        referral_id=referral.id,
+        changes={
+            "status": {"after": referral.status},
+            "routed_to": {"after": unit},
+            "is_child": {"after": referral.is_child},
+            "rg_due": {"after": referral.rg_due.isoformat() if referral.rg_due else None},
+            "personal_data": {"after": ["potential_victim", "account", "exploitation"]},
+        },
+    )
+    # DESIGN §3: routing is recorded as an event of its own, as a re-routing is.
+    await audit.record(
+        session,
+        actor.audit_ref(),
+        action=Action.REFERRAL_ROUTED,
+        track=Track.VICTIM,
+        now=now,
+        referral_id=referral.id,
+        changes={
+            "routed_to": {"before": None, "after": unit},
+            "rule": {"after": routing_rule(unit, is_child=referral.is_child)},
+        },
+    )
 
 
 def _new_referral(
@@ -156,16 +166,7 @@ def _new_referral(
         referring_organisation_id=actor.organisation_id,
         submitted_by_id=actor.id,
         routed_to_id=unit_id,
-        given_name=victim.given_name,
-        family_name=victim.family_name,
-        other_names=list(victim.other_names),
-        date_of_birth=victim.date_of_birth,
-        estimated_age=victim.estimated_age,
-        gender=victim.gender.value,
-        nationality=victim.nationality,
-        languages=list(victim.languages),
-        interpreter_needed=victim.interpreter_needed,
-        correspondence_language=victim.correspondence_language.value,
+        **_victim_columns(victim),
         consent_given=None if child or consent is None else consent.given,
         consent_recorded_on=None if child or consent is None else consent.recorded_on,
         exploitation_location=exploitation.location.value,
@@ -180,6 +181,21 @@ def _new_referral(
             for i, t in enumerate(exploitation.types)
         ],
     )
+
+
+def _victim_columns(victim: PotentialVictim) -> dict[str, Any]:
+    return {
+        "given_name": victim.given_name,
+        "family_name": victim.family_name,
+        "other_names": list(victim.other_names),
+        "date_of_birth": victim.date_of_birth,
+        "estimated_age": victim.estimated_age,
+        "gender": victim.gender.value,
+        "nationality": victim.nationality,
+        "languages": list(victim.languages),
+        "interpreter_needed": victim.interpreter_needed,
+        "correspondence_language": victim.correspondence_language.value,
+    }
 
 
 async def file_duty_to_notify(
@@ -207,21 +223,9 @@ async def file_duty_to_notify(
     await audit.record(
         session,
         actor.audit_ref(),
-        action="duty_to_notify.submitted",
+        action=Action.DUTY_TO_NOTIFY_SUBMITTED,
         track=Track.VICTIM,
         now=now,
         changes={"reference": {"after": report.reference}},
     )
     return report
-
-
-async def load_full(session: AsyncSession, referral_id: uuid.UUID) -> Referral:
-    """A just-filed referral with everything its representation shows."""
-    referral = await session.scalar(
-        select(Referral)
-        .where(Referral.id == referral_id)
-        .options(*full_load())
-        .execution_options(populate_existing=True)
-    )
-    assert referral is not None
-    return referral

@@ -84,11 +84,6 @@ def _weekday_bank_holidays(start: date, end: date) -> int:
     )
 
 
-def due_after(moment: datetime, days: int) -> date:
-    """The due date `days` working days after `moment`, counted from its date in Wales."""
-    return add_working_days(wales_date(moment), days)
-
-
 def met(on: date | None, due: date | None) -> bool | None:
     """Whether a stage done `on` met its `due` date; None when either is not known."""
     if on is None or due is None:

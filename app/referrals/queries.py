@@ -1,5 +1,6 @@
 """Reading referrals, always through the visibility filter: the one place that says who may
-see which referral (API.md "Referrals"), so a list and a fetch can never disagree.
+see which referral (API.md "Referrals"), so a list and a fetch can never disagree, and the one
+loader (`load`) every door and every command uses, locked or not.
 
 "Not yours" and "does not exist" are the same 404. Nothing here changes anything.
 """
@@ -67,29 +68,33 @@ def full_load() -> Sequence[LoaderOption]:
     )
 
 
-async def get_visible(
+async def load(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     referral_id: uuid.UUID,
     *,
+    lock: bool = False,
+    fresh: bool = False,
     options: Sequence[LoaderOption] | None = None,
 ) -> Referral:
-    """The referral if this user may see it, fully loaded; 404 otherwise."""
-    query = visible_referrals(principal).where(Referral.id == referral_id)
-    referral = await session.scalar(query.options(*(full_load() if options is None else options)))
-    if referral is None:
-        raise NotFound("no such referral")
-    return referral
+    """The one way to load a referral: 404 when it is missing or `principal` may not see it.
 
-
-async def get_any(
-    session: AsyncSession, referral_id: uuid.UUID, *, options: Sequence[LoaderOption] = ()
-) -> Referral:
-    """A referral by id with no visibility filter: only for the outcome endpoint's immigration
-    officers (who may read any referral's outcome) and internal code. 404 when missing."""
-    referral = await session.scalar(
-        select(Referral).where(Referral.id == referral_id).options(*options)
-    )
+    `principal` None drops the visibility filter: only for the outcome endpoint's immigration
+    officers (who may read any referral's outcome) and for internal code (intake reading back
+    what it filed). `lock` takes the referral's row lock for this transaction, as every command
+    does: a racing command waits for this one and then sees the new version, so its `If-Match`
+    is stale (412); the version check in the UPDATE is the second line of defence. `fresh`
+    reloads a referral already in the session. `options` defaults to everything the
+    representation and the commands need (`full_load`).
+    """
+    query = select(Referral) if principal is None else visible_referrals(principal)
+    query = query.where(Referral.id == referral_id)
+    query = query.options(*(full_load() if options is None else options))
+    if lock:
+        query = query.with_for_update(of=Referral)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    referral = await session.scalar(query)
     if referral is None:
         raise NotFound("no such referral")
     return referral
@@ -201,5 +206,5 @@ async def get_outcome_of(
     )
     if Role.IMMIGRATION_OFFICER in principal.acting_roles:
         # DESIGN §5: the immigration liaison may read any referral's outcome, nothing else of it.
-        return await get_any(session, referral_id, options=options)
-    return await get_visible(session, principal, referral_id, options=options)
+        return await load(session, None, referral_id, options=options)
+    return await load(session, principal, referral_id, options=options)

@@ -8,10 +8,9 @@ back intake gives its number back.
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.backends import upsert
 from app.referrals.models import ReferenceCounter
 
 REFERRAL_SERIES = "NRM-W"
@@ -22,9 +21,8 @@ async def next_reference(session: AsyncSession, series: str, year: int) -> str:
     """The next reference of a series for a year."""
     number = await _increment(session, series, year)
     if number is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            insert(ReferenceCounter)
+            upsert(session, ReferenceCounter)
             .values(series=series, year=year, last=0)
             .on_conflict_do_nothing(index_elements=["series", "year"])
         )

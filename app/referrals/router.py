@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import Track
-from app.http import DbSession, Paging, RequestNow, etag
+from app.http import DbSession, Paging, RequestNow, etag, get_app_settings
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
@@ -42,16 +43,13 @@ router = api_router(tags=["referrals"])
 Reader = Annotated[Principal, Requires(Permission.READ_REFERRAL)]
 OutcomeReader = Annotated[Principal, Requires(Permission.READ_OUTCOME)]
 
-VIEWED = "referral.viewed"
-OUTCOME_VIEWED = "referral.outcome_viewed"
-
 
 async def _record_access(
     session: DbSession,
     viewer: Principal,
     referral: Referral,
     *,
-    action: str,
+    action: Action,
     view: str,
     now: datetime,
 ) -> None:
@@ -79,10 +77,12 @@ async def read_referral(
 ) -> ReferralRead | AuditorReferralRead:
     """The referral as this viewer may see it: in full for the referrer's first responders
     and the routed unit, pseudonymised for auditors; 404 when not visible."""
-    referral = await queries.get_visible(session, viewer, referral_id)
-    view = presenters.for_viewer(referral, viewer, request.app.state.settings.secret_key)
+    referral = await queries.load(session, viewer, referral_id)
+    view = presenters.for_viewer(referral, viewer, get_app_settings(request).secret_key)
     kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
-    await _record_access(session, viewer, referral, action=VIEWED, view=kind, now=now)
+    await _record_access(
+        session, viewer, referral, action=Action.REFERRAL_VIEWED, view=kind, now=now
+    )
     response.headers["ETag"] = etag(referral.version)
     return view
 
@@ -129,7 +129,12 @@ async def read_outcome(
         # DESIGN §5: victim status flows one way, to the immigration side; each time it does
         # is audited. The referrer reading its own referral's outcome discloses nothing new.
         await _record_access(
-            session, reader, referral, action=OUTCOME_VIEWED, view="outcome", now=now
+            session,
+            reader,
+            referral,
+            action=Action.REFERRAL_OUTCOME_VIEWED,
+            view="outcome",
+            now=now,
         )
     response.headers["ETag"] = etag(referral.version)
     return presenters.outcome(referral)

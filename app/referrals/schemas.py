@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from app.identity.roles import Sector
 from app.referrals.vocabulary import (
@@ -28,7 +26,7 @@ from app.referrals.workflow import (
     Stage,
     Status,
 )
-from app.schemas import Reason, ResponseModel
+from app.schemas import ResponseModel
 
 AgeGroup = Literal["adult", "child", "unknown"]
 
@@ -239,7 +237,3 @@ class OutcomeRead(ResponseModel):
     status: Status
     reasonable_grounds: StageOutcome | None
     conclusive_grounds: StageOutcome | None
-
-
-ReasonText = Reason
-NonNegativeAge = Annotated[int, Field(ge=0, le=120, strict=True)]

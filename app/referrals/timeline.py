@@ -24,10 +24,10 @@ from app.errors import NotFound
 from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
+from app.referrals import queries
 from app.referrals.deadlines import met, wales_date, working_days_between
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
 from app.referrals.presenters import user_ref
-from app.referrals.queries import get_visible
 from app.referrals.schemas import UserRef
 from app.referrals.workflow import DecisionStatus
 from app.schemas import ResponseModel
@@ -53,7 +53,7 @@ async def timeline(
 ) -> tuple[TimelineRead, int]:
     """The referral's timeline for this reader (404 when they may not read it), and the
     referral's version (its ETag)."""
-    referral = await get_visible(session, principal, referral_id)
+    referral = await queries.load(session, principal, referral_id)
     auditor = principal.has(Role.AUDITOR)
     if not auditor and referral.routed_to_id != principal.organisation_id:
         # API.md: decision makers of the routed unit only; a referrer's view is not enough.

@@ -43,6 +43,12 @@ STAGES: dict[str, str] = {
     "conclusive_grounds": "conclusive-grounds",
 }
 
+REVIEWERS: dict[str, str] = {
+    "reasonable_grounds": "a senior decision maker",
+    "conclusive_grounds": "a panel member",
+}
+"""Who reviews a proposal of each stage (DESIGN §4), as a refusal names them."""
+
 RELATIONS: dict[str, str] = {
     "referrer": "of the referring organisation",
     "routed_unit": "of the unit the referral is routed to",

@@ -1,11 +1,12 @@
-"""The identification workflow (DESIGN §4): statuses, commands, THE transition table, its guards.
+"""The identification workflow (DESIGN §4): statuses, commands and THE transition table.
 
 Owns which command may run from which status, for whom (role and relation to the referral), on
-what conditions (409) and under which separation of duties (403), and where it leads. `check`
-keeps API.md's order of checks for the part it owns: relation (403) → state (409) → separation
-of duties (403). The caller has already done the role gate (403, `roles_for`), visibility (404)
-and `If-Match` (428/412), and after `check` it enforces the rules that need dates (an early CG
-decision's reason, 422).
+what conditions (409, `app.referrals.guards`) and under which separation of duties (403), where
+it leads, and what it does to the deadlines (its `clock`, applied by `app.referrals.clocks`).
+`check` keeps API.md's order of checks for the part it owns: relation (403) → state (409) →
+separation of duties (403). The caller has already done the role gate (403, `roles_for`),
+visibility (404) and `If-Match` (428/412), and after `check` it enforces the rules that need
+dates (an early CG decision's reason, 422).
 
 Must not: touch the database or HTTP (pure: no SQLAlchemy, no FastAPI), read the clock, or read
 anything of immigration (DESIGN §5: no workflow guard reads it). `docs/workflow.md` explains it
@@ -19,9 +20,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.errors import Forbidden, InvalidState, SeparationOfDuties
+from app.errors import Forbidden, InvalidState
 from app.identity.roles import Role
 from app.referrals import wording
+from app.referrals.clocks import NO_CLOCK, Clock, ClockEffect, Effect
+from app.referrals.guards import (
+    knows_state_before_negative,
+    knows_state_before_suspension,
+    no_open_reconsideration,
+    no_pending_proposal,
+    not_the_filer,
+    not_the_proposer,
+    not_the_questioned_decider,
+    open_reconsideration,
+    pending_cg_proposal,
+    pending_rg_proposal,
+    refusal,
+    took_no_other_part,
+)
 
 
 class Status(StrEnum):
@@ -145,22 +161,24 @@ Duty = Callable[[Facts, Actor], None]
 """A separation-of-duties rule: raises SeparationOfDuties (403) when this actor may not."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Transition:
     """One row of the table: who may run `command` from `sources`, and where it leads.
 
     `target` None means the referral stays where it is, or that the target is computed from the
-    facts (resume, accepted reconsideration): see `target_of`.
+    facts (resume, accepted reconsideration): see `target_of`. `clock` is what the transition
+    does to the referral's deadlines; `guards` (409) and `duties` (403) are checked in order.
     """
 
     command: Command
     sources: frozenset[Status]
     roles: frozenset[Role]
     relation: Relation
-    target: Status | None
-    guards: tuple[Guard, ...]
-    label: str
+    target: Status | None = None
+    guards: tuple[Guard, ...] = ()
     duties: tuple[Duty, ...] = ()
+    clock: ClockEffect = NO_CLOCK
+    label: str
 
 
 # The state a negative decision took the referral from, where an accepted reconsideration
@@ -169,115 +187,6 @@ STATE_BEFORE_NEGATIVE: dict[Status, Status] = {
     Status.RG_NEGATIVE: Status.AWAITING_RG,
     Status.CG_NEGATIVE: Status.RECOVERY_PERIOD,
 }
-
-
-# Who reviews a proposal of each stage (DESIGN §4), as a refusal names them.
-_REVIEWER_OF: dict[Stage | None, str] = {
-    Stage.REASONABLE_GROUNDS: "a senior decision maker",
-    Stage.CONCLUSIVE_GROUNDS: "a panel member",
-    None: "someone",
-}
-
-
-def refusal(status: str, why: str) -> InvalidState:
-    """A 409 in words; API.md: its detail always names the current status."""
-    return InvalidState(f"{why} (current status: {status}).")
-
-
-def _refusal(facts: Facts, why: str) -> InvalidState:
-    return refusal(facts.status, why)
-
-
-def no_pending_proposal(facts: Facts) -> None:
-    # API.md: while a proposal awaits its review, another decision or a suspension is 409.
-    if facts.pending_proposal is not None:
-        stage = wording.STAGES[facts.pending_proposal]
-        raise _refusal(
-            facts,
-            f"A proposed {stage} decision awaits its review: nothing else can be decided, "
-            "and the referral cannot be suspended, until it is reviewed",
-        )
-
-
-def pending_rg_proposal(facts: Facts) -> None:
-    # DESIGN §4: a second review confirms or rejects a proposed negative RG decision.
-    if facts.pending_proposal != Stage.REASONABLE_GROUNDS:
-        raise _refusal(facts, "No proposed reasonable-grounds decision awaits a review")
-
-
-def pending_cg_proposal(facts: Facts) -> None:
-    # DESIGN §4: the panel reviews a proposed negative CG decision.
-    if facts.pending_proposal != Stage.CONCLUSIVE_GROUNDS:
-        raise _refusal(facts, "No proposed conclusive-grounds decision awaits a review")
-
-
-def no_open_reconsideration(facts: Facts) -> None:
-    # API.md: one reconsideration request may be open at a time.
-    if facts.open_reconsideration:
-        raise _refusal(
-            facts, "A reconsideration request is already open: wait for its decision first"
-        )
-
-
-def open_reconsideration(facts: Facts) -> None:
-    # API.md: only an open request can be accepted or declined.
-    if not facts.open_reconsideration:
-        raise _refusal(facts, "No reconsideration request is open")
-
-
-def knows_state_before_suspension(facts: Facts) -> None:
-    # DESIGN §4: resuming returns the referral to the state it left.
-    if facts.status_before_suspension is None:
-        raise _refusal(
-            facts, "The referral cannot be resumed: the status it had before is not recorded"
-        )
-
-
-def knows_state_before_negative(facts: Facts) -> None:
-    # DESIGN §4: an accepted reconsideration returns to the state before the negative decision.
-    if facts.status_before_negative is None:
-        raise _refusal(
-            facts,
-            "The request cannot be accepted: the status before the negative decision is not "
-            "recorded",
-        )
-
-
-def not_the_filer(facts: Facts, actor: Actor) -> None:
-    # DESIGN §4: nobody decides a referral they filed.
-    if actor.user_id == facts.submitted_by:
-        raise SeparationOfDuties(
-            "You filed this referral, so you cannot decide it or review its decisions: "
-            "another member of the deciding unit must."
-        )
-
-
-def not_the_proposer(facts: Facts, actor: Actor) -> None:
-    # DESIGN §4: nobody reviews their own proposal.
-    if actor.user_id == facts.proposer_id:
-        reviewer = _REVIEWER_OF[facts.pending_proposal]
-        raise SeparationOfDuties(
-            f"Only {reviewer} who did not propose this decision can review it: "
-            "you cannot review your own proposal."
-        )
-
-
-def took_no_other_part(facts: Facts, actor: Actor) -> None:
-    # DESIGN §4: a panel member who decided or reviewed the case cannot sit on its panel.
-    if actor.user_id in facts.participants:
-        raise SeparationOfDuties(
-            "You took part in this case, so you cannot sit on its panel: "
-            "a panel member who took no part must review the decision."
-        )
-
-
-def not_the_questioned_decider(facts: Facts, actor: Actor) -> None:
-    # API.md: a reconsideration is decided by someone other than the one it questions.
-    if actor.user_id == facts.questioned_decider_id:
-        raise SeparationOfDuties(
-            "You took the decision this request questions: "
-            "another decision maker must decide whether to reconsider it."
-        )
 
 
 # A senior decision maker may do all a decision maker may (API.md), so the table names both.
@@ -304,51 +213,78 @@ _PANEL_DUTIES = (not_the_filer, not_the_proposer, took_no_other_part)
 _RECONSIDERER_DUTIES = (not_the_filer, not_the_questioned_decider)
 
 _REFERRER, _UNIT = Relation.REFERRER, Relation.ROUTED_UNIT
+# Withdrawn: no review will come, and a suspended referral is never resumed.
+_WITHDRAWN = ClockEffect(panel_review_due=Effect.STOP, suspended_on=Effect.STOP)
 
 
-C, S = Command, Status
-_NO_GUARD: tuple[Guard, ...] = ()
+C, S, T = Command, Status, Transition
+_REVIEWED = ClockEffect(panel_review_due=Effect.STOP)  # the review is done: no panel deadline
+# DESIGN §4 and API.md: resuming counts rg_due afresh and moves the other deadlines on.
+_RESUMED = ClockEffect(
+    rg_due=Effect.START,
+    recovery_period_ends=Effect.MOVE,
+    panel_review_due=Effect.MOVE,
+    suspended_on=Effect.STOP,
+    review_due=Clock.PANEL_REVIEW_DUE,
+)
 
 # fmt: off
 TRANSITIONS: tuple[Transition, ...] = (
-    # command, from, who, relation, to (None: stays, or computed by `target_of`),
-    # guards (the state: 409), label (the diagram), duties (separation of duties: 403)
-    Transition(C.DECIDE_RG_POSITIVE, _AWAITING_RG, _DECIDERS, _UNIT, S.RECOVERY_PERIOD,
-               (no_pending_proposal,), "RG positive", _DECIDER_DUTIES),
-    Transition(C.PROPOSE_RG_NEGATIVE, _AWAITING_RG, _DECIDERS, _UNIT, None,
-               (no_pending_proposal,), "propose RG negative", _DECIDER_DUTIES),
-    Transition(C.CONFIRM_RG_NEGATIVE, _AWAITING_RG, _SENIORS, _UNIT, S.RG_NEGATIVE,
-               (pending_rg_proposal,), "second review confirms", _REVIEWER_DUTIES),
-    Transition(C.REJECT_RG_NEGATIVE, _AWAITING_RG, _SENIORS, _UNIT, None,
-               (pending_rg_proposal,), "second review rejects", _REVIEWER_DUTIES),
-    Transition(C.DECIDE_CG_POSITIVE, _RECOVERY, _DECIDERS, _UNIT, S.CG_POSITIVE,
-               (no_pending_proposal,), "CG positive", _DECIDER_DUTIES),
-    Transition(C.PROPOSE_CG_NEGATIVE, _RECOVERY, _DECIDERS, _UNIT, None,
-               (no_pending_proposal,), "propose CG negative", _DECIDER_DUTIES),
-    Transition(C.PANEL_AGREE, _RECOVERY, _PANEL, _UNIT, S.CG_NEGATIVE,
-               (pending_cg_proposal,), "panel agrees", _PANEL_DUTIES),
-    Transition(C.PANEL_DISAGREE, _RECOVERY, _PANEL, _UNIT, None,
-               (pending_cg_proposal,), "panel disagrees", _PANEL_DUTIES),
-    Transition(C.REQUEST_RECONSIDERATION, _NEGATIVE, _RESPONDERS, _REFERRER, None,
-               (no_open_reconsideration,), "reconsideration requested"),
-    Transition(C.ACCEPT_RECONSIDERATION, _NEGATIVE, _DECIDERS, _UNIT, None,
-               (open_reconsideration, knows_state_before_negative), "reconsideration accepted",
-               _RECONSIDERER_DUTIES),
-    Transition(C.DECLINE_RECONSIDERATION, _NEGATIVE, _DECIDERS, _UNIT, None,
-               (open_reconsideration,), "reconsideration declined", _RECONSIDERER_DUTIES),
-    # No guard on a pending proposal: withdrawing is allowed and the caller rejects the proposal.
-    Transition(C.WITHDRAW, _WITHDRAWABLE, _RESPONDERS, _REFERRER, S.WITHDRAWN,
-               _NO_GUARD, "withdraw"),
-    Transition(C.WITHDRAW, _WITHDRAWABLE, _DECIDERS, _UNIT, S.WITHDRAWN, _NO_GUARD, "withdraw"),
-    Transition(C.SUSPEND, _SUSPENDABLE, _DECIDERS, _UNIT, S.SUSPENDED,
-               (no_pending_proposal,), "suspend"),
-    Transition(C.RESUME, _SUSPENDED, _DECIDERS, _UNIT, None,
-               (knows_state_before_suspension,), "resume"),
-    Transition(C.ASSIGN, _OPEN_CASE, _DECIDERS, _UNIT, None, _NO_GUARD, "assign"),
-    Transition(C.RECORD_AGE, _IN_PROGRESS, _DECIDERS, _UNIT, None, _NO_GUARD, "record age"),
-    Transition(C.REROUTE, _IN_PROGRESS, _SENIORS, _UNIT, None, _NO_GUARD, "reroute"),
-    Transition(C.ADD_NOTE, _NOT_WITHDRAWN, _RESPONDERS, _REFERRER, None, _NO_GUARD, "add note"),
-    Transition(C.ADD_NOTE, _NOT_WITHDRAWN, _DECIDERS, _UNIT, None, _NO_GUARD, "add note"),
+    # DESIGN §4: the recovery period runs from a positive RG decision.
+    T(command=C.DECIDE_RG_POSITIVE, sources=_AWAITING_RG, roles=_DECIDERS, relation=_UNIT,
+      target=S.RECOVERY_PERIOD, guards=(no_pending_proposal,), duties=_DECIDER_DUTIES,
+      clock=ClockEffect(recovery_period_ends=Effect.START), label="RG positive"),
+    # The second review is part of the RG stage: it is due with rg_due.
+    T(command=C.PROPOSE_RG_NEGATIVE, sources=_AWAITING_RG, roles=_DECIDERS, relation=_UNIT,
+      guards=(no_pending_proposal,), duties=_DECIDER_DUTIES,
+      clock=ClockEffect(review_due=Clock.RG_DUE), label="propose RG negative"),
+    T(command=C.CONFIRM_RG_NEGATIVE, sources=_AWAITING_RG, roles=_SENIORS, relation=_UNIT,
+      target=S.RG_NEGATIVE, guards=(pending_rg_proposal,), duties=_REVIEWER_DUTIES,
+      clock=_REVIEWED, label="second review confirms"),
+    T(command=C.REJECT_RG_NEGATIVE, sources=_AWAITING_RG, roles=_SENIORS, relation=_UNIT,
+      guards=(pending_rg_proposal,), duties=_REVIEWER_DUTIES, clock=_REVIEWED,
+      label="second review rejects"),
+    T(command=C.DECIDE_CG_POSITIVE, sources=_RECOVERY, roles=_DECIDERS, relation=_UNIT,
+      target=S.CG_POSITIVE, guards=(no_pending_proposal,), duties=_DECIDER_DUTIES,
+      label="CG positive"),
+    # DESIGN §4: the panel reviews within its working days of the proposal.
+    T(command=C.PROPOSE_CG_NEGATIVE, sources=_RECOVERY, roles=_DECIDERS, relation=_UNIT,
+      guards=(no_pending_proposal,), duties=_DECIDER_DUTIES,
+      clock=ClockEffect(panel_review_due=Effect.START, review_due=Clock.PANEL_REVIEW_DUE),
+      label="propose CG negative"),
+    T(command=C.PANEL_AGREE, sources=_RECOVERY, roles=_PANEL, relation=_UNIT,
+      target=S.CG_NEGATIVE, guards=(pending_cg_proposal,), duties=_PANEL_DUTIES,
+      clock=_REVIEWED, label="panel agrees"),
+    T(command=C.PANEL_DISAGREE, sources=_RECOVERY, roles=_PANEL, relation=_UNIT,
+      guards=(pending_cg_proposal,), duties=_PANEL_DUTIES, clock=_REVIEWED,
+      label="panel disagrees"),
+    T(command=C.REQUEST_RECONSIDERATION, sources=_NEGATIVE, roles=_RESPONDERS,
+      relation=_REFERRER, guards=(no_open_reconsideration,), label="reconsideration requested"),
+    # DESIGN §4: reasonable grounds are decided afresh, on a fresh deadline.
+    T(command=C.ACCEPT_RECONSIDERATION, sources=_NEGATIVE, roles=_DECIDERS, relation=_UNIT,
+      guards=(open_reconsideration, knows_state_before_negative), duties=_RECONSIDERER_DUTIES,
+      clock=ClockEffect(rg_due=Effect.START), label="reconsideration accepted"),
+    T(command=C.DECLINE_RECONSIDERATION, sources=_NEGATIVE, roles=_DECIDERS, relation=_UNIT,
+      guards=(open_reconsideration,), duties=_RECONSIDERER_DUTIES,
+      label="reconsideration declined"),
+    # No guard on a pending proposal: withdrawing is allowed and the command rejects it.
+    T(command=C.WITHDRAW, sources=_WITHDRAWABLE, roles=_RESPONDERS, relation=_REFERRER,
+      target=S.WITHDRAWN, clock=_WITHDRAWN, label="withdraw"),
+    T(command=C.WITHDRAW, sources=_WITHDRAWABLE, roles=_DECIDERS, relation=_UNIT,
+      target=S.WITHDRAWN, clock=_WITHDRAWN, label="withdraw"),
+    T(command=C.SUSPEND, sources=_SUSPENDABLE, roles=_DECIDERS, relation=_UNIT,
+      target=S.SUSPENDED, guards=(no_pending_proposal,),
+      clock=ClockEffect(suspended_on=Effect.START), label="suspend"),
+    T(command=C.RESUME, sources=_SUSPENDED, roles=_DECIDERS, relation=_UNIT,
+      guards=(knows_state_before_suspension,), clock=_RESUMED, label="resume"),
+    T(command=C.ASSIGN, sources=_OPEN_CASE, roles=_DECIDERS, relation=_UNIT, label="assign"),
+    T(command=C.RECORD_AGE, sources=_IN_PROGRESS, roles=_DECIDERS, relation=_UNIT,
+      label="record age"),
+    T(command=C.REROUTE, sources=_IN_PROGRESS, roles=_SENIORS, relation=_UNIT, label="reroute"),
+    T(command=C.ADD_NOTE, sources=_NOT_WITHDRAWN, roles=_RESPONDERS, relation=_REFERRER,
+      label="add note"),
+    T(command=C.ADD_NOTE, sources=_NOT_WITHDRAWN, roles=_DECIDERS, relation=_UNIT,
+      label="add note"),
 )
 # fmt: on
 
@@ -394,7 +330,7 @@ def _transition_for(command: Command, actor: Actor) -> Transition:
 def _check_state(transition: Transition, facts: Facts) -> None:
     if facts.status not in transition.sources:
         what = wording.COMMANDS[transition.command]
-        raise _refusal(facts, f"The referral's status does not allow you to {what}")
+        raise refusal(facts.status, f"The referral's status does not allow you to {what}")
     for guard in transition.guards:
         guard(facts)
 
@@ -422,7 +358,7 @@ def target_of(transition: Transition, facts: Facts) -> Status:
         return facts.status
     target = compute(facts)
     if target is None:
-        raise _refusal(facts, "The status to return to is not recorded")
+        raise refusal(facts.status, "The status to return to is not recorded")
     return target
 
 

@@ -3,8 +3,9 @@
 
 Thin by rule (STYLE.md): each handler parses, runs one command or query, presents, and sets
 the `ETag`. API.md's order of checks falls out of the pieces: the role gate (`Requires`, 403)
-and the body (422) in the signature, then `_current` (visibility 404, `If-Match` 428/412), then
-the command (workflow 409 and 403, then 422 rules). No rule, query or commit lives here.
+and the body (422) in the signature, then the command (visibility 404, `If-Match` 428/412, the
+table's 403/409/403, then 422 rules: `app.referrals.command_steps`). No rule, query or commit
+lives here.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ import uuid
 from typing import Annotated
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.http import DbSession, IfMatch, Paging, RequestNow, etag, require_if_match
+from app.http import DbSession, IfMatch, Paging, RequestNow, etag, get_app_settings
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.openapi import problems
-from app.referrals import commands, decisions, presenters, queue, timeline
+from app.referrals import case_commands, decision_commands, presenters, queue, timeline
 from app.referrals.command_schemas import (
     AgeRequest,
     AssignRequest,
@@ -36,11 +36,12 @@ from app.referrals.command_schemas import (
     SuspendRequest,
     WithdrawRequest,
 )
-from app.referrals.deadlines import wales_date
+from app.referrals.command_steps import CommandResult
 from app.referrals.models import Referral
 from app.referrals.schemas import DecisionRead, NoteRead, ReconsiderationRead, ReferralRead
 from app.routing import api_router
 from app.schemas import Page
+from app.settings import Settings
 
 router = api_router(tags=["workflow"])
 
@@ -63,27 +64,24 @@ _PATH = "/referrals/{referral_id}"
 _COMMAND = problems(409)
 
 
-async def _current(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, if_match: str | None
-) -> Referral:
-    """API.md: 404 (not visible) before 428/412 (`If-Match`)."""
-    referral = await commands.load(session, actor, referral_id)
-    require_if_match(if_match, referral.version)
-    return referral
+def _settings(request: Request) -> Settings:
+    return get_app_settings(request)
 
 
-def _answer(body: BaseModel, referral: Referral, status_code: int = 200) -> JSONResponse:
+def _answer(body: BaseModel, done: CommandResult[object], status_code: int = 200) -> JSONResponse:
     """A command's answer with the referral's new ETag (API.md "Concurrency")."""
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status_code,
-        headers={"ETag": etag(referral.version)},
+        headers={"ETag": etag(done.version)},
     )
 
 
-def _representation(request: Request, actor: Principal, referral: Referral) -> JSONResponse:
-    secret = request.app.state.settings.secret_key
-    return _answer(presenters.for_viewer(referral, actor, secret), referral)
+def _representation(
+    request: Request, actor: Principal, done: CommandResult[Referral]
+) -> JSONResponse:
+    view = presenters.for_viewer(done.referral, actor, _settings(request).secret_key)
+    return _answer(view, done)
 
 
 @router.post(f"{_PATH}/decisions", status_code=201, response_model=DecisionRead, responses=_COMMAND)
@@ -99,25 +97,23 @@ async def decide(
     """Take a reasonable-grounds or conclusive-grounds decision: a positive one is effective at
     once, a negative one is `proposed` until a senior decision maker (RG) or the panel (CG)
     reviews it. A CG decision before the recovery period ends needs `early_decision_reason`."""
-    referral = await _current(session, actor, referral_id, if_match)
-    decision = await decisions.propose_decision(
+    done = await decision_commands.decide(
         session,
         actor,
-        referral,
-        stage=body.stage,
-        outcome=body.outcome,
-        reasons=body.reasons,
-        early_decision_reason=body.early_decision_reason,
+        referral_id,
+        expected_version=if_match,
+        body=body,
         now=now,
-        settings=request.app.state.settings,
+        settings=_settings(request),
     )
-    return _answer(presenters.decision(decision), referral, 201)
+    return _answer(presenters.decision(done.answer), done, 201)
 
 
 @router.post(
     f"{_PATH}/decisions/{{decision_id}}/review", response_model=DecisionRead, responses=_COMMAND
 )
 async def review(
+    request: Request,
     session: DbSession,
     actor: Reviewer,
     referral_id: uuid.UUID,
@@ -129,11 +125,17 @@ async def review(
     """Review a proposed negative decision: agreeing makes it effective, disagreeing rejects
     it. A senior decision maker reviews an RG proposal, a panel member a CG one; never the
     proposer, the filer or (on the panel) anyone who took part in the case."""
-    referral = await _current(session, actor, referral_id, if_match)
-    decision = await decisions.review(
-        session, actor, referral, decision_id, agree=body.agree, comments=body.comments, now=now
+    done = await decision_commands.review(
+        session,
+        actor,
+        referral_id,
+        decision_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
     )
-    return _answer(presenters.decision(decision), referral)
+    return _answer(presenters.decision(done.answer), done)
 
 
 @router.post(
@@ -153,16 +155,16 @@ async def request_reconsideration(
 ) -> JSONResponse:
     """Ask, as the referring organisation, for the negative decision in effect to be
     reconsidered, giving the grounds. One request may be open at a time."""
-    referral = await _current(session, actor, referral_id, if_match)
-    created = await decisions.request_reconsideration(
+    done = await decision_commands.request_reconsideration(
         session,
         actor,
-        referral,
-        grounds=body.grounds,
+        referral_id,
+        expected_version=if_match,
+        body=body,
         now=now,
-        settings=request.app.state.settings,
+        settings=_settings(request),
     )
-    return _answer(presenters.reconsideration(created), referral, 201)
+    return _answer(presenters.reconsideration(done.answer), done, 201)
 
 
 @router.post(
@@ -183,18 +185,17 @@ async def decide_reconsideration(
     """Accept or decline the open reconsideration request, with reasons. Accepting returns the
     referral to where it was before the negative decision; the decision maker whose decision
     is questioned may not decide it."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await decisions.decide_reconsideration(
+    done = await decision_commands.decide_reconsideration(
         session,
         actor,
-        referral,
+        referral_id,
         request_id,
-        accept=body.accept,
-        reasons=body.reasons,
+        expected_version=if_match,
+        body=body,
         now=now,
-        settings=request.app.state.settings,
+        settings=_settings(request),
     )
-    return _representation(request, actor, referral)
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/withdraw", response_model=ReferralRead, responses=_COMMAND)
@@ -209,9 +210,16 @@ async def withdraw(
 ) -> JSONResponse:
     """Withdraw the referral, with a reason, at any time before a conclusive decision. A
     proposal awaiting review is rejected and an open reconsideration request declined."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await commands.withdraw(session, actor, referral, reason=body.reason, now=now)
-    return _representation(request, actor, referral)
+    done = await case_commands.withdraw(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/suspend", response_model=ReferralRead, responses=_COMMAND)
@@ -226,9 +234,16 @@ async def suspend(
 ) -> JSONResponse:
     """Suspend the referral while the person is missing, with a reason: no deadline runs
     until it is resumed. Not while a proposed decision awaits its review."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await commands.suspend(session, actor, referral, reason=body.reason, now=now)
-    return _representation(request, actor, referral)
+    done = await case_commands.suspend(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/resume", response_model=ReferralRead, responses=_COMMAND)
@@ -243,11 +258,16 @@ async def resume(
 ) -> JSONResponse:
     """Resume a suspended referral, with a reason: it returns to the status it left, `rg_due`
     is counted afresh and the other deadlines move on by the time suspended."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await commands.resume(
-        session, actor, referral, reason=body.reason, now=now, settings=request.app.state.settings
+    done = await case_commands.resume(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
     )
-    return _representation(request, actor, referral)
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/assign", response_model=ReferralRead, responses=_COMMAND)
@@ -262,9 +282,16 @@ async def assign(
 ) -> JSONResponse:
     """Assign the referral to an active decision maker of the unit it is routed to (the caller
     when `user_id` is left out)."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await decisions.assign(session, actor, referral, user_id=body.user_id, now=now)
-    return _representation(request, actor, referral)
+    done = await case_commands.assign(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/age", response_model=ReferralRead, responses=_COMMAND)
@@ -280,19 +307,16 @@ async def record_age(
     """Record an age assessment (a date of birth or an estimated age) with a reason; whether
     the person is a child, and so where the referral is decided, follows the new age. A
     person found to be an adult needs their consent recorded (422 otherwise)."""
-    commands.check_age(body.date_of_birth, today=wales_date(now))  # the body's 422 comes first
-    referral = await _current(session, actor, referral_id, if_match)
-    await commands.record_age(
+    done = await case_commands.record_age(
         session,
         actor,
-        referral,
-        date_of_birth=body.date_of_birth,
-        estimated_age=body.estimated_age,
-        reason=body.reason,
+        referral_id,
+        expected_version=if_match,
+        body=body,
         now=now,
-        consent=(body.consent.given, body.consent.recorded_on) if body.consent else None,
+        settings=_settings(request),
     )
-    return _representation(request, actor, referral)
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/reroute", response_model=ReferralRead, responses=_COMMAND)
@@ -307,13 +331,21 @@ async def reroute(
 ) -> JSONResponse:
     """Route the referral to another decision unit, with a reason: the new unit sees it and
     the old one no longer does. `to` must be the code of a decision unit (422 otherwise)."""
-    referral = await _current(session, actor, referral_id, if_match)
-    await commands.reroute(session, actor, referral, to=body.to, reason=body.reason, now=now)
-    return _representation(request, actor, referral)
+    done = await case_commands.reroute(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/notes", status_code=201, response_model=NoteRead, responses=_COMMAND)
 async def add_note(
+    request: Request,
     session: DbSession,
     actor: NoteWriter,
     referral_id: uuid.UUID,
@@ -324,9 +356,16 @@ async def add_note(
     `If-Match`: a note changes no state, but it moves the ETag, so a decision made on an older
     version gets 412 and the decider sees the note first."""
     # API.md: no If-Match (a note changes no state); the row lock still orders racing writers.
-    referral = await commands.load(session, actor, referral_id)
-    note = await commands.add_note(session, actor, referral, text=body.text, now=now)
-    return _answer(presenters.note(note), referral, 201)
+    done = await case_commands.add_note(
+        session,
+        actor,
+        referral_id,
+        expected_version=None,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _answer(presenters.note(done.answer), done, 201)
 
 
 @router.get("/queue", response_model=Page[queue.QueueItem])

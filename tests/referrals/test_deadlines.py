@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from app.referrals.deadlines import (
     WALES,
     add_working_days,
-    due_after,
     is_working_day,
     met,
     wales_date,
@@ -168,6 +167,11 @@ class TestWorkingDaysBetween:
     def test_ignores_a_bank_holiday_on_the_start_date(self) -> None:
         # From Good Friday 26 Mar 2027 to Tue 30 Mar: only Tue 30 counts.
         assert working_days_between(date(2027, 3, 26), date(2027, 3, 30)) == 1
+
+
+def due_after(moment: datetime, days: int) -> date:
+    """How every deadline is set: `days` working days after the moment's date in Wales."""
+    return add_working_days(wales_date(moment), days)
 
 
 class TestDueAfter:

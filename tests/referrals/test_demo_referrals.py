@@ -13,7 +13,8 @@ from app.audit.models import AuditEvent
 from app.db import create_sessionmaker, transaction
 from app.demo import RefusedInProduction, principal, seed
 from app.identity.models import Organisation, User
-from app.referrals import commands, decisions
+from app.referrals import decision_commands, queries
+from app.referrals.command_schemas import DecisionRequest, ReviewRequest
 from app.referrals.models import Referral
 from app.referrals.workflow import Outcome, Stage, Status
 from app.settings import Settings
@@ -86,29 +87,31 @@ class TestDemoReferrals:
                 assert child is not None
                 decider = await principal(session, "demo-child-panel-decider")
                 reviewer = await principal(session, "demo-child-panel-reviewer")
-                referral = await commands.reload(session, child)
-                proposed = await decisions.propose_decision(
+                referral = await queries.load(session, None, child)
+                proposed = await decision_commands.decide(
                     session,
                     decider,
-                    referral,
-                    stage=Stage.REASONABLE_GROUNDS,
-                    outcome=Outcome.NEGATIVE,
-                    reasons="Demo: the account does not meet the test.",
-                    early_decision_reason=None,
+                    child,
+                    expected_version="*",
+                    body=DecisionRequest(
+                        stage=Stage.REASONABLE_GROUNDS,
+                        outcome=Outcome.NEGATIVE,
+                        reasons="Demo: the account does not meet the test.",
+                    ),
                     now=referral.created_at,
                     settings=settings,
                 )
-                referral = await commands.reload(session, child)
-                await decisions.review(
+                reviewed = await decision_commands.review(
                     session,
                     reviewer,
-                    referral,
-                    proposed.id,
-                    agree=True,
-                    comments="Second review at the panel.",
+                    child,
+                    proposed.answer.id,
+                    expected_version="*",
+                    body=ReviewRequest(agree=True, comments="Second review at the panel."),
                     now=referral.created_at,
+                    settings=settings,
                 )
-                assert (await commands.reload(session, child)).status == Status.RG_NEGATIVE
+                assert reviewed.referral.status == Status.RG_NEGATIVE
                 panel = await session.scalar(
                     select(User.username)
                     .join(Organisation, User.organisation_id == Organisation.id)

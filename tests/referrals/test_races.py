@@ -25,9 +25,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
-from app.referrals import commands
+from app.referrals import queries
 from app.referrals.models import Decision, Referral
-from app.referrals.queries import get_visible
 from tests.databases import Backend
 from tests.referrals.builders import (
     CG_POSITIVE,
@@ -54,16 +53,17 @@ def hold_racers(
 ) -> None:
     """On PostgreSQL, make every racer reach the referral before any of them loads it."""
     if backend.name != "postgresql":
-        monkeypatch.setattr(commands, "load", load)
+        monkeypatch.setattr(queries, "load", load)
         return
     barrier = asyncio.Barrier(racers)
 
-    async def held(*args: Any) -> Referral:
-        async with asyncio.timeout(10):
-            await barrier.wait()
-        return await load(*args)
+    async def held(*args: Any, **kwargs: Any) -> Referral:
+        if kwargs.get("lock"):  # a command's load; filing reads back through the loader too
+            async with asyncio.timeout(10):
+                await barrier.wait()
+        return await load(*args, **kwargs)
 
-    monkeypatch.setattr(commands, "load", held)
+    monkeypatch.setattr(queries, "load", held)
 
 
 async def facts(app: FastAPI, case: Case) -> tuple[str, int, int, int]:
@@ -96,7 +96,7 @@ class TestRacingCommands:
         backend: Backend,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        hold_racers(monkeypatch, backend, 3, commands.load)
+        hold_racers(monkeypatch, backend, 3, queries.load)
         c = committed_client
         for _ in range(3):
             case = await file_case(c, cast.responder)
@@ -125,7 +125,7 @@ class TestRacingCommands:
     ) -> None:
         case = await file_case(committed_client, cast.responder)
         await run(committed_client, cast.decision_maker, case, "decisions", RG_POSITIVE)
-        hold_racers(monkeypatch, backend, 2, commands.load)
+        hold_racers(monkeypatch, backend, 2, queries.load)
         tag = case.etag
         responses = await race(
             *(
@@ -151,7 +151,7 @@ class TestRacingCommands:
     ) -> None:
         # A note takes no If-Match: it waits for the row and goes on top of whatever version
         # it finds. The command loses only if the note got there first (its ETag is then old).
-        hold_racers(monkeypatch, backend, 2, commands.load)
+        hold_racers(monkeypatch, backend, 2, queries.load)
         case = await file_case(committed_client, cast.responder)
         note = Case(case.id, case.reference, case.version)
         assign, added = await race(
@@ -186,13 +186,17 @@ class TestWithoutTheRowLock:
             pytest.skip("SQLite serialises whole transactions: there is no lost update to stop")
         barrier = asyncio.Barrier(2)
 
-        async def unlocked(session: Any, principal: Any, referral_id: uuid.UUID) -> Referral:
-            referral = await get_visible(session, principal, referral_id)  # no FOR UPDATE
+        load = queries.load
+
+        async def unlocked(*args: Any, **kwargs: Any) -> Referral:
+            if not kwargs.pop("lock", False):  # filing reads back through the loader too
+                return await load(*args, **kwargs)
+            referral = await load(*args, **kwargs)  # no FOR UPDATE
             async with asyncio.timeout(10):
                 await barrier.wait()  # both have read version 1 before either writes
             return referral
 
-        monkeypatch.setattr(commands, "load", unlocked)
+        monkeypatch.setattr(queries, "load", unlocked)
         case = await file_case(committed_client, cast.responder)
         tag = case.etag
         responses = await race(
