@@ -9,7 +9,7 @@ same instant. `datetime.now` and `date.today` are banned everywhere else.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Integer, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,11 +37,6 @@ class ClockOffset(Base):
 def real_now() -> datetime:
     """The system clock, in UTC."""
     return datetime.now(UTC)
-
-
-def real_today_utc() -> date:
-    """Today's date on the system clock in UTC (for logs and file names, not rules)."""
-    return real_now().date()
 
 
 async def offset_days(session: AsyncSession) -> int:

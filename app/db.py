@@ -1,9 +1,11 @@
 """The database: engine, sessions, the one place that commits, and shared column types.
 
 Owns the transaction rule of STYLE.md: one request, one transaction, committed by
-`get_db_session` after the endpoint returns and before the response is sent; CLI and background
-code use `transaction()`. Nothing else in `app/` commits or rolls back (a test scans for it).
-Nothing here connects at import time.
+`request_transaction` (entered by `app.http.get_db_session`) after the endpoint returns and
+before the response is sent; CLI and background code use `transaction()`. Nothing else in
+`app/` commits or rolls back (a test scans for it).
+Nothing here connects at import time, and nothing imports the web framework: models and
+services import this module, and the core stays free of FastAPI (import-linter).
 
 It also owns the two database-level defences of docs/operations.md: the time limit of a
 request's statements (PostgreSQL `statement_timeout`; on SQLite a progress handler that
@@ -31,7 +33,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-from starlette.requests import Request
 
 from app.errors import AppError, DatabaseUnavailable, TimeLimitExceeded
 from app.settings import Settings
@@ -242,13 +243,15 @@ def unavailable_error(exc: BaseException) -> AppError | None:
     return None
 
 
-async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+@asynccontextmanager
+async def request_transaction(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: commit when the endpoint returns, roll back on error.
 
-    Used with `Depends(get_db_session, scope="function")`, so the commit runs before the
-    response is sent: a failed commit becomes a problem response, never a 2xx.
+    Entered by `app.http.get_db_session` with `Depends(..., scope="function")`, so the commit
+    runs before the response is sent: a failed commit becomes a problem response, never a 2xx.
     """
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
         try:
             yield session

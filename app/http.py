@@ -14,25 +14,40 @@ import binascii
 import hashlib
 import hmac
 import json
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from app.clock import service_now
-from app.db import get_db_session, mark_read_only
-from app.errors import FieldError, PreconditionFailed, PreconditionRequired, ValidationFailed
+from app.db import mark_read_only, request_transaction
+from app.errors import FieldError, ValidationFailed
+from app.etags import etag, require_if_match
+from app.request_id import current_request_id, request_id_var
 from app.settings import Settings
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Re-exported for the routers: their homes are the pure app.request_id and app.etags.
+__all__ = ["current_request_id", "etag", "request_id_var", "require_if_match"]
 
 
-def current_request_id() -> str | None:
-    """The id of the request being served (None outside a request)."""
-    return request_id_var.get()
+def get_app_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The service's session factory, made by `create_app` (for work in a transaction of its
+    own: readiness, an auditor's checkpoint batch)."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return factory
+
+
+AppSessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_app_sessions)]
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction (`app.db.request_transaction`): committed when the
+    endpoint returns and, with `scope="function"`, before the response is sent."""
+    async with request_transaction(get_app_sessions(request)) as session:
+        yield session
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
@@ -50,31 +65,26 @@ ReadOnlyDbSession = Annotated[AsyncSession, Depends(get_read_only_session)]
 """For routes that write nothing, not even an audit event (statistics, the audit trail)."""
 
 
-async def get_request_now(request: Request, session: DbSession) -> datetime:
+def get_app_settings(request: Request) -> Settings:
+    """The service's settings, as `create_app(settings)` was given them: the one typed way
+    for routes and dependencies to reach them (never `request.app.state` lookups)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_request_now(request: Request, session: DbSession, settings: AppSettings) -> datetime:
     """The service clock, read once per request (STYLE.md: one instant per request)."""
     cached: datetime | None = getattr(request.state, "now", None)
     if cached is None:
-        cached = await service_now(session, request.app.state.settings)
+        cached = await service_now(session, settings)
         request.state.now = cached
     return cached
 
 
 RequestNow = Annotated[datetime, Depends(get_request_now)]
-
-
-def etag(version: int) -> str:
-    """The strong ETag of a versioned resource."""
-    return f'"{version}"'
-
-
-def require_if_match(if_match: str | None, current_version: int) -> None:
-    """API.md Concurrency: 428 without `If-Match`, 412 when it names another version."""
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the resource's current ETag")
-    candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
-    if "*" in candidates or etag(current_version) in candidates:
-        return
-    raise PreconditionFailed(f"the current ETag is {etag(current_version)}")
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -133,12 +143,13 @@ class PageParams:
     def __init__(
         self,
         request: Request,
+        settings: AppSettings,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> None:
         self.limit = limit
         self.cursor = cursor
-        self._key = cursor_key(request.app.state.settings)
+        self._key = cursor_key(settings)
         self._scope = request.url.path
 
     def after(self) -> dict[str, Any] | None:

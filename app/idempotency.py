@@ -24,12 +24,11 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 from sqlalchemy import JSON, Integer, String, UniqueConstraint, Uuid, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import backends
 from app.db import Base, UTCDateTime, new_id
 from app.errors import FieldError, IdempotencyInFlight, IdempotencyKeyReused, ValidationFailed
 
@@ -124,10 +123,8 @@ async def _insert_claim(
     request_hash: str,
     now: datetime,
 ) -> None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = pg_insert if postgres else sqlite_insert
     statement = (
-        insert(IdempotencyRecord)
+        backends.upsert(session, IdempotencyRecord)
         .values(
             id=new_id(),
             user_id=user_id,
@@ -138,7 +135,7 @@ async def _insert_claim(
         )
         .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
     )
-    if not postgres:
+    if not backends.is_postgresql(session):  # BEGIN IMMEDIATE already serialises writers
         await session.execute(statement)
         return
     await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))

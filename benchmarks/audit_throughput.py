@@ -34,6 +34,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
+from app.audit.actions import Action
+from app.audit.draft import Draft
 from app.audit.models import AuditEvent, Track
 from app.cli import alembic_config
 from app.db import create_engine, create_sessionmaker, transaction
@@ -53,17 +55,16 @@ Append = Callable[[async_sessionmaker[AsyncSession], str], Awaitable[None]]
 async def chained(factory: async_sessionmaker[AsyncSession], stream: str) -> None:
     async with transaction(factory) as session:
         await audit.record(
-            session, ACTOR, action="referral.routed", track=Track.VICTIM, now=NOW,
+            session, ACTOR, action=Action.REFERRAL_ROUTED, track=Track.VICTIM, now=NOW,
             referral_id=None, changes=CHANGES, stream=stream,
         )  # fmt: skip
 
 
 async def unchained(factory: async_sessionmaker[AsyncSession], stream: str) -> None:
-    row = audit.event_row(
-        stream=f"plain:{stream}", position=next(_positions[stream]), prev_hash=None,
-        actor=ACTOR, action="referral.routed", track=Track.VICTIM, now=NOW,
-        referral_id=None, changes=CHANGES, request_id=None,
-    )  # fmt: skip
+    row = Draft.of(
+        stream=f"plain:{stream}", actor=ACTOR, action=Action.REFERRAL_ROUTED,
+        track=Track.VICTIM, now=NOW, referral_id=None, changes=CHANGES, request_id=None,
+    ).row(next(_positions[stream]), None)  # fmt: skip
     async with transaction(factory) as session:
         await session.execute(PLAIN_INSERT, row)
 

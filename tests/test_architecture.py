@@ -14,6 +14,7 @@ import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -24,6 +25,7 @@ from app.audit.models import AuditEvent
 from app.db import Base
 from app.identity.models import Organisation, User
 from app.immigration.models import ImmigrationRecord
+from app.main import create_app
 from app.referrals.models import (
     Decision,
     DutyToNotify,
@@ -32,6 +34,7 @@ from app.referrals.models import (
     Referral,
     ReferralExploitationType,
 )
+from tests.databases import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 VICTIM_SIDE = ("app.referrals", "app.audit", "app.identity")
@@ -213,3 +216,77 @@ class TestSources:
             "app.referrals.queries",
             "app.referrals.facts",
         } <= names
+
+
+def _contract(name_start: str) -> dict[str, Any]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts: list[dict[str, Any]] = config["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c["name"].startswith(name_start))
+
+
+class TestFrameworkOutOfTheCore:
+    """Issue 10, item 5: the core (pure and service modules) never reaches FastAPI."""
+
+    def test_the_contract_keeps_the_core_off_fastapi_and_starlette(self) -> None:
+        contract = _contract("The core stays free of FastAPI")
+        assert {"fastapi", "starlette"} <= set(contract["forbidden_modules"])
+        assert {
+            "app.referrals.workflow",
+            "app.referrals.deadlines",
+            "app.audit.chain",
+            "app.audit.actions",
+            "app.audit.service",
+            "app.identity.principal",
+            "app.identity.service",
+            "app.immigration.service",
+            "app.reports.service",
+            "app.reports.queries",
+        } <= set(contract["source_modules"])
+        assert not contract.get("allow_indirect_imports", False)
+
+    def test_the_compartment_and_the_statistics_do_not_import_each_other(self) -> None:
+        contract = _contract("The compartment never imports the statistics")
+        assert contract["source_modules"] == ["app.immigration"]
+        assert contract["forbidden_modules"] == ["app.reports"]
+
+
+class TestSize:
+    """STYLE.md: files under 400 lines, functions under ~40."""
+
+    def test_no_module_reaches_400_lines(self) -> None:
+        long = {
+            str(path.relative_to(ROOT)): n
+            for path in sorted((ROOT / "app").rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) >= 400
+        }
+        assert long == {}
+
+    def test_no_function_is_much_over_40_lines(self) -> None:
+        # STYLE.md says "under ~40": a signature of keyword-only parameters may take it a few
+        # lines past, never further.
+        long = [
+            f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+            for path in sorted((ROOT / "app").rglob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and (node.end_lineno or node.lineno) - node.lineno + 1 > 45
+        ]
+        assert long == []
+
+
+class TestResponseModels:
+    def test_every_json_route_declares_its_response_model(self) -> None:
+        """Issue 10, item 5: no JSON answer bypasses a declared model (CSV and HTML aside)."""
+        schema = create_app(
+            settings_for("sqlite+aiosqlite:////nonexistent-folder/nrm.db")
+        ).openapi()
+        undeclared = [
+            f"{method.upper()} {path}"
+            for path, items in schema["paths"].items()
+            for method, operation in items.items()
+            for status, answer in operation["responses"].items()
+            if status.startswith("2")
+            and "application/json" in answer.get("content", {})
+            and answer["content"]["application/json"].get("schema") in ({}, None)
+        ]
+        assert undeclared == []

@@ -21,17 +21,15 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit import chain, queries
+from app.audit import chain, fences, proofs, queries
 from app.audit.models import AuditCheckpoint, AuditEvent
 from app.db import transaction
 from app.settings import Environment, Settings
 
 BATCH = 5000
-# The advisory lock that names "the checkpoint batch" on PostgreSQL ("nrm_audi" as a bigint).
-BATCH_LOCK_KEY = 0x6E726D5F61756469
 
 Heads = dict[str, tuple[int, str]]
 
@@ -58,7 +56,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
         seed = hashlib.sha256(DEVELOPMENT_KEY_LABEL + settings.secret_key.encode()).digest()
         return Ed25519PrivateKey.from_private_bytes(seed)
     try:
-        return chain.load_private_key(settings.audit_signing_key)
+        return proofs.load_private_key(settings.audit_signing_key)
     except (ValueError, binascii.Error) as exc:
         raise CheckpointError(
             "NRM_AUDIT_SIGNING_KEY is not the base64 of a 32-byte Ed25519 seed"
@@ -89,7 +87,7 @@ async def make_checkpoint(
     async with transaction(factory) as session:
         upto = await queries.horizon(session)
     async with transaction(factory) as session:
-        await _one_batch_at_a_time(session)
+        await fences.one_batch_at_a_time(session)
         return await _make(session, key, upto=upto, now=now, force=force)
 
 
@@ -111,7 +109,7 @@ async def current(
     stored one is returned, never a new one over a broken chain.
     """
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if fences.batches_in_own_transactions(session):
             await make_checkpoint(factory, settings, now=now, force=False)
         else:
             key = signing_key(settings)
@@ -130,29 +128,24 @@ async def latest(session: AsyncSession) -> dict[str, Any] | None:
     return None if document is None else dict(json.loads(document))
 
 
-async def _one_batch_at_a_time(session: AsyncSession) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(BATCH_LOCK_KEY)))
-
-
 async def _make(
     session: AsyncSession, key: Ed25519PrivateKey, *, upto: int, now: datetime, force: bool
 ) -> dict[str, Any] | None:
     previous = await latest(session)
     # A stored checkpoint whose signature fails is not built upon: start again from nothing.
-    base = previous if previous and chain.verify_checkpoint_signature(previous) else None
+    base = previous if previous and proofs.verify_checkpoint_signature(previous) else None
     start = int(base["seq"]) if base else 0
     if base is not None and start >= upto and not force:
         return None
     upto = max(upto, start)  # another host's batch may have gone further meanwhile
     heads: Heads = {e["stream"]: (e["length"], e["head"]) for e in base["streams"]} if base else {}
     await _extend(session, heads, after=start, upto=upto)
-    document = chain.checkpoint_document(
+    document = proofs.checkpoint_document(
         at=chain.format_at(now),
         seq=upto,
         streams=[(stream, length, head) for stream, (length, head) in heads.items()],
     )
-    signed = chain.sign_checkpoint(document, key)
+    signed = proofs.sign_checkpoint(document, key)
     session.add(
         AuditCheckpoint(
             at=now,

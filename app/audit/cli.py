@@ -26,7 +26,7 @@ from typing import Any, TextIO, TypeVar
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit import chain, checkpoints, queries
+from app.audit import checkpoints, proofs, queries
 from app.audit.schemas import AuditEventExport
 from app.audit.verify import VerifyReport, verify_trail
 from app.clock import service_now
@@ -182,8 +182,8 @@ async def _export(
 
 
 def _cmd_keygen(_args: argparse.Namespace, _settings: Settings | None) -> int:
-    seed = chain.generate_seed_b64()
-    public = chain.load_private_key(seed).public_key().public_bytes_raw()
+    seed = proofs.generate_seed_b64()
+    public = proofs.load_private_key(seed).public_key().public_bytes_raw()
     print(seed)  # noqa: T201
     print(f"public key: {base64.b64encode(public).decode('ascii')}", file=sys.stderr)  # noqa: T201
     return 0

@@ -83,7 +83,7 @@ class AuditStream(Base):
     """A stream's length and head hash; its row is the per-stream append lock.
 
     `prev_head` is the head before the newest append, i.e. the newest event's `prev_hash`: the
-    one-statement append reads it back from the upsert (`service._append_postgresql`).
+    one-statement append reads it back from the upsert (`append._append_postgresql`).
     """
 
     __tablename__ = "audit_streams"

@@ -8,7 +8,7 @@ The horizon (API.md: "paging never skips an event that commits after a later one
 served"): `seq` comes from a sequence, so a transaction holding seq 10 may commit after seq 11
 was read. Pages therefore only serve events up to `horizon()`, a seq below which nothing can
 still commit. On PostgreSQL the reader takes `LOCK TABLE audit_streams IN SHARE MODE`: every
-append first upserts its stream's head row (`service._claim_position`), which holds ROW
+append first upserts its stream's head row (`app.audit.append`), which holds ROW
 EXCLUSIVE on that table until the appender's transaction ends, and SHARE conflicts with it, so
 the lock is granted once every in-flight append has committed or rolled back, and it holds new
 appends back until the reader's transaction ends. `max(seq)` read then is a safe horizon.
@@ -36,19 +36,15 @@ from sqlalchemy import (
     func,
     null,
     select,
-    text,
     union_all,
 )
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, defer
 
+from app.audit import fences
+from app.audit.actions import Action
 from app.audit.models import AuditEvent, AuditStream, Track
-from app.errors import DatabaseUnavailable
 
-# How long a reader waits for in-flight appends before giving up with 503 (a lock that times
-# out is 503, never 500: STYLE.md). Appends queue behind a waiting reader, so keep it short.
-HORIZON_LOCK_TIMEOUT_MS = 2000
 EXPORT_BATCH = 1000
 
 
@@ -59,7 +55,7 @@ class EventFilters:
     referral_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     organisation: str | None = None
-    action: str | None = None
+    action: Action | None = None
     track: Track | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
@@ -86,14 +82,9 @@ async def horizon(session: AsyncSession) -> int:
 
     On PostgreSQL the SHARE lock is held until the caller's transaction ends: call this last,
     just before the page query, and keep the transaction short. 503 when in-flight appends
-    take longer than `HORIZON_LOCK_TIMEOUT_MS`.
+    take longer than `fences.HORIZON_LOCK_TIMEOUT_MS`.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(f"SET LOCAL lock_timeout = {int(HORIZON_LOCK_TIMEOUT_MS)}"))
-        try:
-            await session.execute(text("LOCK TABLE audit_streams IN SHARE MODE"))
-        except OperationalError as exc:
-            raise DatabaseUnavailable("the audit trail is busy; retry shortly") from exc
+    await fences.fence_appends(session)
     newest = await session.scalar(select(func.max(AuditEvent.seq)))
     return int(newest or 0)
 

@@ -11,16 +11,25 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
 from app.audit import checkpoints, queries
+from app.audit.actions import Action
 from app.audit.models import Track
 from app.audit.schemas import AuditEventRead, CheckpointRead, VerifyRead
 from app.audit.verify import verify_trail
 from app.db import allow_time
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.http import DbSession, PageParams, Paging, ReadOnlyDbSession, RequestNow
+from app.http import (
+    AppSessions,
+    AppSettings,
+    DbSession,
+    PageParams,
+    Paging,
+    ReadOnlyDbSession,
+    RequestNow,
+)
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
@@ -36,12 +45,13 @@ def event_filters(
     referral_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
     organisation: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Action | None = None,
     track: Track | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> queries.EventFilters:
-    """The filters of API.md; `since` is inclusive, `until` exclusive, both with a zone."""
+    """The filters of API.md; `since` is inclusive, `until` exclusive, both with a zone; an
+    `action` that is no `Action` is refused with 422 (docs/audit.md)."""
     since, until = _in_utc("since", since), _in_utc("until", until)
     if since is not None and until is not None and until < since:
         raise ValidationFailed(
@@ -93,10 +103,11 @@ async def list_events(
 
 
 @router.get("/audit/verify", response_model=VerifyRead)
-async def verify(session: ReadOnlyDbSession, _auditor: Auditor, request: Request) -> VerifyRead:
+async def verify(
+    session: ReadOnlyDbSession, _auditor: Auditor, settings: AppSettings
+) -> VerifyRead:
     """Walk every chain and check the latest checkpoint is still covered. The walk reads every
     event, so it runs under its own, longer time limit (`NRM_AUDIT_VERIFY_TIMEOUT_MS`)."""
-    settings = request.app.state.settings
     await allow_time(session, time_limit_ms=settings.audit_verify_timeout_ms)
     latest = await checkpoints.latest(session)
     report = await verify_trail(session, checkpoints=[latest] if latest else [])
@@ -105,12 +116,15 @@ async def verify(session: ReadOnlyDbSession, _auditor: Auditor, request: Request
 
 @router.get("/audit/checkpoints/latest", response_model=CheckpointRead)
 async def latest_checkpoint(
-    _auditor: Auditor, request: Request, session: DbSession, now: RequestNow
+    _auditor: Auditor,
+    session: DbSession,
+    sessions: AppSessions,
+    settings: AppSettings,
+    now: RequestNow,
 ) -> CheckpointRead:
     """The newest signed checkpoint, exactly as signed, first extended over the events
     appended since the last one; 404 while there is none (an empty trail)."""
-    state = request.app.state
-    document = await checkpoints.current(session, state.sessionmaker, state.settings, now=now)
+    document = await checkpoints.current(session, sessions, settings, now=now)
     if document is None:
         raise NotFound("no audit checkpoint has been made yet")
     return CheckpointRead.model_validate(document)

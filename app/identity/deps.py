@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from app.errors import Forbidden, NotAuthenticated
-from app.http import DbSession
+from app.http import DbSession, get_app_settings
 from app.identity.models import User
 from app.identity.permissions import Permission, holds, refusal
 from app.identity.principal import Principal
@@ -36,7 +36,7 @@ async def load_principal(session: AsyncSession, request: Request, token: str | N
     """The active user a token of their current generation names, or 401."""
     if not token:
         raise NotAuthenticated("Sign in first: this request needs a bearer token.")
-    claims = read_token(request.app.state.settings, token)
+    claims = read_token(get_app_settings(request), token)
     expired = NotAuthenticated("Your sign-in is not valid or has expired: sign in again.")
     if claims is None:
         raise expired

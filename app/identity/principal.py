@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.audit.service import ActorRef
+from app.audit.actor import ActorRef
 from app.identity.roles import Role, effective_roles
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import Track
 from app.identity.models import LocalAuthority, Organisation
 
@@ -45,7 +46,7 @@ async def load(session: AsyncSession, *, now: datetime) -> int:
         await audit.record(
             session,
             audit.SYSTEM,
-            action="reference_data.loaded",
+            action=Action.REFERENCE_DATA_LOADED,
             track=Track.ADMIN,
             now=now,
             changes={"rows_changed": {"after": changed}},

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from app.errors import InvalidCredentials, TooManyRequests
-from app.http import DbSession, Paging, RequestNow
+from app.http import AppSettings, DbSession, Paging, RequestNow
 from app.identity import service
 from app.identity.deps import CurrentPrincipal, Requires
 from app.identity.models import User
@@ -63,14 +63,15 @@ def too_many_attempts(seconds: int) -> TooManyRequests:
 @router.post("/auth/token", response_model=TokenResponse, responses=problems(401, 429))
 async def token(
     request: Request,
+    response: Response,
     session: DbSession,
+    settings: AppSettings,
     now: RequestNow,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-) -> Response:
+) -> TokenResponse | Response:
     """Sign in with a username and password (OAuth2 password grant, form fields) and get a
     bearer token. A wrong username or password is 401, the same for both; repeated failures
     are 429 with `Retry-After`."""
-    settings = request.app.state.settings
     # The TCP peer; behind a proxy, uvicorn's --proxy-headers/--forwarded-allow-ips decide it.
     address = request.client.host if request.client else None
     user = await service.authenticate(
@@ -83,8 +84,8 @@ async def token(
         wrong = InvalidCredentials("The username or the password is wrong.")
         return problem_response(wrong, request)
     issued = issue_token(settings, user.id, generation=user.token_generation)
-    body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
-    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
 @router.get("/me")
@@ -122,12 +123,11 @@ async def create_organisation(
 
 @router.post("/users", status_code=201, responses=problems(409))
 async def create_user(
-    request: Request, session: DbSession, actor: Admin, body: UserCreate, now: RequestNow
+    session: DbSession, settings: AppSettings, actor: Admin, body: UserCreate, now: RequestNow
 ) -> UserRead:
     """Create a user of an organisation with their roles (administrators only). A taken
     username is 409; a weak password or a role that must be held alone beside others is 422.
     The answer never holds the password or its hash."""
-    settings = request.app.state.settings
     return present_user(await service.create_user(session, settings, actor, body, now=now))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import Track
 from app.errors import (
     DuplicateCode,
@@ -27,7 +28,7 @@ from app.errors import (
 from app.identity import throttle
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
 from app.identity.principal import Principal
-from app.identity.roles import Role, Sector, combination_problem
+from app.identity.roles import Role, combination_problem
 from app.identity.schemas import OrganisationCreate, UserCreate, UserUpdate
 from app.identity.security import hash_password, verify_password
 from app.settings import Settings
@@ -89,7 +90,7 @@ async def _create_organisation(
     await audit.record(
         session,
         actor,
-        action="organisation.created",
+        action=Action.ORGANISATION_CREATED,
         track=Track.ADMIN,
         now=now,
         changes={"code": {"after": body.code}, "sector": {"after": body.sector.value}},
@@ -115,14 +116,7 @@ async def create_user(
 ) -> User:
     """A new user; `actor` is None when the operator creates one from the command line."""
     _refuse_combination(body.roles)
-    organisation = await organisation_by_code(session, body.organisation)
-    if organisation is None:
-        raise ValidationFailed(
-            "The organisation is not known.",
-            errors=[FieldError("organisation", "There is no organisation with this code.")],
-        )
-    if await session.scalar(select(User.id).where(User.username == body.username)):
-        raise UsernameTaken(f"The username {body.username} is taken: choose another.")
+    organisation = await _new_users_organisation(session, body)
     user = User(
         username=body.username,
         display_name=body.display_name,
@@ -137,7 +131,7 @@ async def create_user(
     await audit.record(
         session,
         actor.audit_ref() if actor else audit.SYSTEM,
-        action="user.created",
+        action=Action.USER_CREATED,
         track=Track.ADMIN,
         now=now,
         changes={
@@ -149,6 +143,19 @@ async def create_user(
     loaded = await load_user(session, user.id)
     assert loaded is not None
     return loaded
+
+
+async def _new_users_organisation(session: AsyncSession, body: UserCreate) -> Organisation:
+    """The organisation a new user joins; 422 when unknown, 409 when the username is taken."""
+    organisation = await organisation_by_code(session, body.organisation)
+    if organisation is None:
+        raise ValidationFailed(
+            "The organisation is not known.",
+            errors=[FieldError("organisation", "There is no organisation with this code.")],
+        )
+    if await session.scalar(select(User.id).where(User.username == body.username)):
+        raise UsernameTaken(f"The username {body.username} is taken: choose another.")
+    return organisation
 
 
 async def update_user(
@@ -167,6 +174,24 @@ async def update_user(
         raise NotFound("There is no user with this id.")
     if _loses_admin(user, body):
         await _refuse_removing_the_last_admin(session, user)
+    changes = _apply_update(user, body)
+    await session.flush()
+    if len(changes) > 1:  # nothing changed, nothing to record
+        await audit.record(
+            session,
+            actor.audit_ref(),
+            action=Action.USER_UPDATED,
+            track=Track.ADMIN,
+            now=now,
+            changes=changes,
+        )
+    refreshed = await load_user(session, user.id)
+    assert refreshed is not None
+    return refreshed
+
+
+def _apply_update(user: User, body: UserUpdate) -> dict[str, dict[str, object]]:
+    """Change the user as `body` says; what changed, before and after, for the audit event."""
     changes: dict[str, dict[str, object]] = {"user_id": {"after": str(user.id)}}
     if body.active is not None and body.active != user.is_active:
         changes["active"] = {"before": user.is_active, "after": body.active}
@@ -179,19 +204,7 @@ async def update_user(
         if before != after:
             changes["roles"] = {"before": before, "after": after}
             user.role_rows = [UserRole(role=r) for r in after]
-    await session.flush()
-    if len(changes) > 1:  # nothing changed, nothing to record
-        await audit.record(
-            session,
-            actor.audit_ref(),
-            action="user.updated",
-            track=Track.ADMIN,
-            now=now,
-            changes=changes,
-        )
-    refreshed = await load_user(session, user.id)
-    assert refreshed is not None
-    return refreshed
+    return changes
 
 
 def _refuse_combination(roles: list[Role]) -> None:
@@ -230,9 +243,6 @@ async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> 
     await session.refresh(user, attribute_names=["is_active", "token_generation"])
 
 
-LOGIN_FAILED = "auth.login_failed"
-
-
 @dataclass(frozen=True)
 class Throttled:
     """Too many failed log-ins of this username or from this address lately: refused, and the
@@ -266,9 +276,9 @@ async def authenticate(
         ok = ok and user is not None and user.is_active
         wait = await throttle.count(session, settings, keys, failed=not ok, now=now)
     if wait is not None:
-        action = "auth.login_throttled"
+        action = Action.AUTH_LOGIN_THROTTLED
     else:
-        action = "auth.login_succeeded" if ok else LOGIN_FAILED
+        action = Action.AUTH_LOGIN_SUCCEEDED if ok else Action.AUTH_LOGIN_FAILED
     await audit.record(
         session,
         actor,
@@ -280,11 +290,3 @@ async def authenticate(
     if wait is not None:
         return Throttled(wait)
     return user if ok else None
-
-
-def is_decision_unit(organisation: Organisation) -> bool:
-    return organisation.sector == Sector.DECISION_UNIT.value
-
-
-def role_values(user: User) -> list[Role]:
-    return sorted(user.roles)

@@ -25,10 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Row, delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import backends
 from app.identity.models import LoginThrottle, ThrottleKind
 from app.settings import Settings
 
@@ -192,8 +191,6 @@ async def _hold(session: AsyncSession, key: Key, now: datetime) -> Counter:
     A no-op upsert: on PostgreSQL `ON CONFLICT DO UPDATE` locks the row and returns its newest
     committed version, after waiting for any transaction that holds it.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values = {
         "kind": key.kind.value,
         "key": key.value,
@@ -202,7 +199,7 @@ async def _hold(session: AsyncSession, key: Key, now: datetime) -> Counter:
         "expires_at": now,
     }
     statement = (
-        insert(LoginThrottle)
+        backends.upsert(session, LoginThrottle)
         .values(**values)
         .on_conflict_do_update(
             index_elements=[LoginThrottle.kind, LoginThrottle.key],

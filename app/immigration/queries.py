@@ -8,9 +8,10 @@ cells suppressed, so that no individual's status leaves the compartment (DESIGN 
 Reads the victim side one way only (DESIGN §5: victim status → compartment), through
 `app.referrals.models` (columns of `referrals` and `decisions`) and the pure vocabulary of
 `app.referrals.workflow`: never the referrals' commands, queries or presenters. Its
-percentiles are built with the statistics' SQL helpers (`app.reports.queries.rank_days` and
-`days_percentile`, which read nothing themselves). Must not: change anything, return a row
-per person, or be imported by the victim side (import-linter).
+percentiles are built with the neutral SQL helpers of `app.percentiles` (which read nothing
+themselves) and its cells suppressed by `app.suppression`: it never imports the statistics.
+Must not: change anything, return a row per person, or be imported by the victim side
+(import-linter).
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
+from app.percentiles import days_percentile, rank_days
 from app.referrals.models import Decision, Referral
 from app.referrals.workflow import DecisionStatus, Outcome, Stage
-from app.reports.queries import days_percentile, rank_days
-from app.reports.suppression import suppress_rows
+from app.suppression import suppress_rows
 
 NOT_RECORDED = "not_recorded"
 """The group of decisions on referrals that have no immigration record."""
@@ -125,7 +126,7 @@ async def outcomes_by_status(
     """Effective decisions of `stage` made from `date_from` to `date_to` (inclusive Welsh
     dates), per immigration status and `not_recorded`, then a totals row: counts of positive
     and negative outcomes, median and 90th percentile of working days. One SQL aggregation;
-    cells below `threshold` suppressed (`app.reports.suppression`). ValueError for an unknown
+    cells below `threshold` suppressed (`app.suppression`). ValueError for an unknown
     stage or a threshold below 1."""
     histogram = _histogram(Stage(stage), date_from, date_to, unit_id)
     statement = _figures(rank_days(histogram))

@@ -22,16 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import Track
 from app.errors import NotFound, PreconditionFailed, PreconditionRequired
-from app.http import etag, require_if_match
+from app.etags import etag, require_if_match
 from app.immigration import queries
 from app.immigration.models import ImmigrationRecord, ImmigrationStatus
-
-# Every write, creation included (its status "before" is null): API.md names one action.
-UPDATED = "immigration.updated"
-VIEWED = "immigration.viewed"
-LOOKED_UP = "immigration.looked_up"
 
 
 def reference_fingerprint(reference: str | None) -> str | None:
@@ -50,7 +46,7 @@ async def _record_event(
     session: AsyncSession,
     actor: audit.ActorRef,
     *,
-    action: str,
+    action: Action,
     referral_id: uuid.UUID,
     changes: dict[str, dict[str, str | None]],
     now: datetime,
@@ -149,7 +145,12 @@ async def put(
     record.updated_at = now
     await session.flush()  # the version check: a lost race is StaleDataError, 412
     await _record_event(
-        session, actor, action=UPDATED, referral_id=referral_id, changes=changes, now=now
+        session,
+        actor,
+        action=Action.IMMIGRATION_UPDATED,
+        referral_id=referral_id,
+        changes=changes,
+        now=now,
     )
     return record
 
@@ -179,7 +180,7 @@ async def _create(
     await _record_event(
         session,
         actor,
-        action=UPDATED,
+        action=Action.IMMIGRATION_UPDATED,
         referral_id=referral_id,
         now=now,
         changes=_changes(None, status.value, home_office_reference),
@@ -199,7 +200,7 @@ async def read(
     await _record_event(
         session,
         actor,
-        action=VIEWED,
+        action=Action.IMMIGRATION_VIEWED,
         referral_id=referral_id,
         now=now,
         changes={"view": {"after": "immigration_record"}},
@@ -217,7 +218,7 @@ async def look_up(
     await _record_event(
         session,
         actor,
-        action=LOOKED_UP,
+        action=Action.IMMIGRATION_LOOKED_UP,
         referral_id=found.referral_id,
         now=now,
         changes={"home_office_reference": {"after": reference_fingerprint(home_office_reference)}},

@@ -8,7 +8,8 @@ splits them. Unknown fields are refused (422), so a client can never set server-
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 from typing import Annotated, TypeVar
 
 from pydantic import Field, field_validator
@@ -24,7 +25,15 @@ from app.referrals.vocabulary import (
     Language,
     nationality_codes,
 )
-from app.schemas import LongText, RequestModel, ShortText, StrictBool, StrictInt, matching
+from app.schemas import (
+    LongText,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+    StrictBool,
+    StrictInt,
+    matching,
+)
 
 _ONS_CODE, _LANGUAGE_CODE = r"^W06\d{6}$", r"^[a-z]{2,3}$"
 OnsCode = Annotated[
@@ -115,3 +124,22 @@ class DutyToNotifyCreate(RequestModel):
     exploitation: DutyToNotifyExploitation
 
     _check_nationality = field_validator("nationality")(_nationality)
+
+
+class DutyToNotifyExploitationRead(ResponseModel):
+    types: list[str]
+    location: str
+    local_authority: str
+
+
+class DutyToNotifyRead(ResponseModel):
+    """A filed duty-to-notify report, as its 201 answers it (API.md): still nothing that
+    identifies the person."""
+
+    id: uuid.UUID
+    reference: str
+    created_at: datetime
+    organisation: str
+    gender: str
+    nationality: str | None
+    exploitation: DutyToNotifyExploitationRead

@@ -15,12 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from app import clock
 from app.errors import DatabaseUnavailable
-from app.http import DbSession, ReadOnlyDbSession
+from app.http import AppSessions, AppSettings, DbSession, ReadOnlyDbSession
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
@@ -33,25 +32,31 @@ test_clock_router = api_router(tags=["test clock"])
 TestClockUser = Annotated[Principal, Requires(Permission.USE_TEST_CLOCK)]
 
 
+class StatusRead(ResponseModel):
+    """A probe's answer: `ok` (alive) or `ready` (the database answers)."""
+
+    status: str
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> StatusRead:
     """Liveness: the process is up. It never touches the database."""
-    return {"status": "ok"}
+    return StatusRead(status="ok")
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> Response:
+async def readyz(sessions: AppSessions) -> StatusRead:
     """Readiness: the database answers; 503 with `Retry-After` when it does not."""
     try:
         async with asyncio.timeout(3):
-            async with request.app.state.sessionmaker() as session:
+            async with sessions() as session:
                 await session.execute(text("SELECT 1"))
     except (DBAPIError, OSError, TimeoutError) as exc:
         raise DatabaseUnavailable("the database does not answer") from exc
-    return JSONResponse({"status": "ready"})
+    return StatusRead(status="ready")
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics() -> Response:
     """Prometheus metrics in its text format; expose it on an internal network only."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -67,19 +72,19 @@ class ClockAdvance(RequestModel):
 
 @test_clock_router.get("/test-clock")
 async def read_test_clock(
-    session: ReadOnlyDbSession, request: Request, _u: TestClockUser
+    session: ReadOnlyDbSession, settings: AppSettings, _u: TestClockUser
 ) -> ClockRead:
     """The service's clock, as every rule that reads time sees it (`NRM_TEST_CLOCK=1` only)."""
-    now = await clock.service_now(session, request.app.state.settings)
+    now = await clock.service_now(session, settings)
     return ClockRead(now=now.astimezone(UTC))
 
 
 @test_clock_router.post("/test-clock")
 async def advance_test_clock(
-    request: Request, session: DbSession, _u: TestClockUser, body: ClockAdvance
+    session: DbSession, settings: AppSettings, _u: TestClockUser, body: ClockAdvance
 ) -> ClockRead:
     """Move the service's clock by whole days for every rule that reads time, in every worker
     (`NRM_TEST_CLOCK=1` only; production refuses that setting)."""
     await clock.advance(session, body.advance_days)
-    now = await clock.service_now(session, request.app.state.settings)
+    now = await clock.service_now(session, settings)
     return ClockRead(now=now.astimezone(UTC))

@@ -4,7 +4,7 @@ decision.
 
 Owns the arithmetic only, done with scipy and numpy. Pure: no SQLAlchemy, no FastAPI, no
 settings. It does no disclosure control: callers pass its figures through
-``app.reports.suppression`` before publishing them.
+``app.suppression`` before publishing them.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.workflow import Stage
 from app.reports import service
-from app.reports.queries import MONTH, Period
+from app.reports.breakdowns import MONTH
+from app.reports.queries import Period
 from app.reports.schemas import (
     Breakdown,
     DecisionRow,

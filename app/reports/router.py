@@ -9,15 +9,14 @@ through `ReadOnlyDbSession`: statistics write nothing, so on SQLite they never w
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from app.http import ReadOnlyDbSession, RequestNow
+from app.http import AppSettings, ReadOnlyDbSession, RequestNow
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
@@ -37,6 +36,7 @@ from app.reports.schemas import (
     ReferralStatistics,
 )
 from app.routing import api_router
+from app.settings import Settings
 
 router = api_router(tags=["reports"])
 
@@ -49,21 +49,16 @@ StageParam = Annotated[Stage, Query(description="the decision stage of the table
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
-def _threshold(request: Request) -> int:
-    threshold: int = request.app.state.settings.suppression_threshold
-    return threshold
-
-
 def _period(
-    request: Request, date_from: date | None, date_to: date | None, now: datetime
+    settings: Settings, date_from: date | None, date_to: date | None, now: datetime
 ) -> Period:
     """The period asked for (422 past `NRM_STATISTICS_MAX_SPAN_DAYS`), in Welsh dates."""
-    longest: int = request.app.state.settings.statistics_max_span_days
+    longest = settings.statistics_max_span_days
     return service.period_of(date_from, date_to, wales_date(now), max_span_days=longest)
 
 
 def _asked(
-    request: Request,
+    settings: Settings,
     principal: Principal,
     by: Breakdown,
     allowed: frozenset[Breakdown],
@@ -76,17 +71,17 @@ def _asked(
     period (422). The service checks the breakdown again for its other callers."""
     viewer = service.viewer_of(principal)
     service.check_breakdown(by, viewer, allowed=allowed)
-    return viewer, _period(request, date_from, date_to, now)
+    return viewer, _period(settings, date_from, date_to, now)
+
+
+Document = TypeVar("Document", ReferralStatistics, DecisionStatistics, DisparityStatistics)
 
 
 def _table(
-    document: ReferralStatistics | DecisionStatistics | DisparityStatistics,
-    row_type: type[BaseModel],
-    output: OutputFormat,
-    name: str,
-) -> Response:
+    document: Document, row_type: type[BaseModel], output: OutputFormat, name: str
+) -> Document | Response:
     if output == OutputFormat.JSON:
-        return JSONResponse(document.model_dump(mode="json"))
+        return document  # serialised through the route's declared response model
     filename = f"{name}-by-{document.by.value}-{document.date_from}-{document.date_to}.csv"
     return Response(
         service.to_csv(document.rows, list(row_type.model_fields)),
@@ -97,29 +92,29 @@ def _table(
 
 @router.get("/statistics/referrals", response_model=ReferralStatistics)
 async def referral_statistics(
-    request: Request,
     session: ReadOnlyDbSession,
+    settings: AppSettings,
     principal: Statistician,
     now: RequestNow,
     by: By,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     output: Format = OutputFormat.JSON,
-) -> Response:
+) -> ReferralStatistics | Response:
     """Referrals and duty-to-notify reports in a period, broken down `by` one dimension, with
     a totals row; small counts are suppressed (null, `suppressed: true`). For auditors, and
     for senior decision makers about their own unit; JSON or CSV."""
-    viewer, period = _asked(request, principal, by, REFERRAL_BREAKDOWNS, date_from, date_to, now)
+    viewer, period = _asked(settings, principal, by, REFERRAL_BREAKDOWNS, date_from, date_to, now)
     document = await service.referral_statistics(
-        session, viewer, by=by, period=period, threshold=_threshold(request)
+        session, viewer, by=by, period=period, threshold=settings.suppression_threshold
     )
     return _table(document, ReferralRow, output, "referrals")
 
 
 @router.get("/statistics/decisions", response_model=DecisionStatistics)
 async def decision_statistics(
-    request: Request,
     session: ReadOnlyDbSession,
+    settings: AppSettings,
     principal: Statistician,
     now: RequestNow,
     by: By,
@@ -127,21 +122,21 @@ async def decision_statistics(
     date_to: DateTo = None,
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
-) -> Response:
+) -> DecisionStatistics | Response:
     """Decisions of one stage in a period, broken down `by` one dimension: positives,
     negatives and the median and 90th percentile of working days taken, small counts
     suppressed. For auditors, and for senior decision makers about their own unit."""
-    viewer, period = _asked(request, principal, by, frozenset(Breakdown), date_from, date_to, now)
+    viewer, period = _asked(settings, principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.decision_statistics(
-        session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
+        session, viewer, by=by, stage=stage, period=period, threshold=settings.suppression_threshold
     )
     return _table(document, DecisionRow, output, f"decisions-{stage.value}")
 
 
 @router.get("/statistics/disparities", response_model=DisparityStatistics)
 async def disparity_statistics(
-    request: Request,
     session: ReadOnlyDbSession,
+    settings: AppSettings,
     principal: Statistician,
     now: RequestNow,
     by: By,
@@ -149,21 +144,21 @@ async def disparity_statistics(
     date_to: DateTo = None,
     stage: StageParam = Stage.REASONABLE_GROUNDS,
     output: Format = OutputFormat.JSON,
-) -> Response:
+) -> DisparityStatistics | Response:
     """Whether positive-decision rates differ between groups: each group's rate with its
     Wilson 95% interval, a test against the rest and an adjusted p-value that flags the
     differences worth a look. Small counts are suppressed."""
-    viewer, period = _asked(request, principal, by, frozenset(Breakdown), date_from, date_to, now)
+    viewer, period = _asked(settings, principal, by, frozenset(Breakdown), date_from, date_to, now)
     document = await service.disparity_statistics(
-        session, viewer, by=by, stage=stage, period=period, threshold=_threshold(request)
+        session, viewer, by=by, stage=stage, period=period, threshold=settings.suppression_threshold
     )
     return _table(document, DisparityRow, output, f"disparities-{stage.value}")
 
 
 @router.get("/statistics/report", response_class=HTMLResponse)
 async def statistics_report(
-    request: Request,
     session: ReadOnlyDbSession,
+    settings: AppSettings,
     principal: Statistician,
     now: RequestNow,
     date_from: DateFrom = None,
@@ -171,8 +166,8 @@ async def statistics_report(
 ) -> HTMLResponse:
     """The statistics of a period as one HTML page with tables and charts, for auditors."""
     report.check_reader(principal)
-    period = _period(request, date_from, date_to, now)
-    data = await report.gather(session, period=period, threshold=_threshold(request))
+    period = _period(settings, date_from, date_to, now)
+    data = await report.gather(session, period=period, threshold=settings.suppression_threshold)
     # Drawing the charts is CPU work: keep it off the event loop.
     page = await run_in_threadpool(report.render, data)
     return HTMLResponse(page)

@@ -27,8 +27,9 @@ from app.identity.roles import Role
 from app.immigration import queries as immigration
 from app.referrals.vocabulary import nationality_name
 from app.referrals.workflow import Stage
-from app.reports import disparity, queries
-from app.reports.queries import MONTH, NOT_RECORDED, DecisionFigures, Period
+from app.reports import backend, disparity, queries
+from app.reports.breakdowns import MONTH, NOT_RECORDED
+from app.reports.queries import DecisionFigures, Period
 from app.reports.schemas import (
     REFERRAL_BREAKDOWNS,
     Breakdown,
@@ -39,7 +40,7 @@ from app.reports.schemas import (
     ReferralRow,
     ReferralStatistics,
 )
-from app.reports.suppression import suppress_rows
+from app.suppression import suppress_rows
 
 ALPHA = 0.05
 ADJUSTMENT = "holm"
@@ -210,7 +211,7 @@ async def _immigration_figures(
     Groups without decisions are dropped, as in every other breakdown. The aggregate does not
     count deadlines, so `met` and `missed` are not given by immigration status.
     """
-    await queries.prepare(session)
+    await backend.prepare(session)
     outcomes = await immigration.outcomes_by_status(
         session,
         stage=stage.value,

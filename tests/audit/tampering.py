@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, Text, Update, cast, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.audit import chain, triggers
 from app.audit import service as audit
-from app.audit import triggers
+from app.audit.draft import STORED_AS_CANONICAL_JSON, Draft
 from app.audit.models import AuditEvent
 from app.audit.verify import VerifyReport, verify_trail
 from app.db import transaction
@@ -33,12 +34,23 @@ async def tamper(engine: AsyncEngine, *statements: Any) -> None:
             await connection.execute(statement)
 
 
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of one value, as it appears inside an event's canonical form."""
+    return chain.canonical_bytes({"": value}).decode("utf-8")[4:-1]
+
+
+def event_row(*, position: int, prev_hash: str | None, **draft: Any) -> dict[str, Any]:
+    """The column values of a forged event at `position` after `prev_hash`, hashed and
+    canonical: exactly what `record()` would have stored there (`Draft.of` takes `draft`)."""
+    return Draft.of(**draft).row(position, prev_hash)
+
+
 def as_stored(engine: AsyncEngine, values: dict[str, Any]) -> dict[str, Any]:
     """Column values as `record()` stores them: JSON columns as their canonical text."""
     stored = dict(values)
-    for name in audit.STORED_AS_CANONICAL_JSON:
+    for name in STORED_AS_CANONICAL_JSON:
         if name in stored:
-            text_value = literal(audit.canonical_json(stored[name]), Text)
+            text_value = literal(canonical_json(stored[name]), Text)
             pg = engine.dialect.name == "postgresql"
             stored[name] = cast(text_value, JSON) if pg else text_value
     return stored

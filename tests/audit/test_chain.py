@@ -1,18 +1,16 @@
-"""The audit chain's pure core: canonical form, hashes, verification, Merkle roots, checkpoints."""
+"""The audit chain's pure core: canonical form, hashes, verification (proofs: test_proofs.py)."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,28 +30,14 @@ SAMPLE_BYTES = (
 )
 SAMPLE_HASH_GENESIS = "5d618009edcf4e1705dda3febac05e6be7b6bf19b7baba65834e0776445b8119"
 SAMPLE_HASH_AFTER_A = "3ae0072b42bb1386d84282660e14fab468fe0f64cd0e3a5e700d2a86c1bf78eb"
-# Certificate Transparency's RFC 6962 reference leaves and tree heads for sizes 0..8.
-CT_LEAVES = [
-    bytes.fromhex(h)
-    for h in (
-        *("", "00", "10", "2021", "3031", "40414243"),
-        *("5051525354555657", "606162636465666768696a6b6c6d6e6f"),
-    )
-]
-CT_ROOTS = [
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-]
-# RFC 8032 §7.1, test 1.
-RFC8032_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
-RFC8032_PUBLIC = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+
+def verify_events(events: Iterable[chain.StoredEvent]) -> chain.VerifyResult:
+    """Feed every event (ordered by stream, position) to a fresh `ChainVerifier`."""
+    verifier = chain.ChainVerifier()
+    for event in events:
+        verifier.feed(event)
+    return verifier.result()
 
 
 def sample_content(**overrides: Any) -> dict[str, Any]:
@@ -242,31 +226,31 @@ class TestChainVerifier:
         events = build_chain(STREAM, [1, 2, 3])
         canonical = events[1].canonical.replace(b"draft", b"drafT")
         events[1] = dataclasses.replace(events[1], canonical=canonical)
-        assert chain.verify_events(events) == chain.VerifyResult(False, 3, 2)
+        assert verify_events(events) == chain.VerifyResult(False, 3, 2)
 
     def test_detects_a_modified_event_whose_hash_was_recomputed(self) -> None:
         events = build_chain(STREAM, [1, 2, 3])
         canonical = events[1].canonical.replace(b"draft", b"drafT")
         forged = chain.event_hash(events[0].hash, canonical)
         events[1] = dataclasses.replace(events[1], canonical=canonical, hash=forged)
-        assert chain.verify_events(events).first_invalid_seq == 3
+        assert verify_events(events).first_invalid_seq == 3
 
     @pytest.mark.parametrize(("gone", "reported"), [(0, 12), (1, 13), (2, 14)])
     def test_detects_a_deleted_event(self, gone: int, reported: int) -> None:
         events = build_chain(STREAM, [11, 12, 13, 14])
         del events[gone]
-        assert chain.verify_events(events) == chain.VerifyResult(False, 3, reported)
+        assert verify_events(events) == chain.VerifyResult(False, 3, reported)
 
     def test_detects_an_inserted_event(self) -> None:
         events = build_chain(STREAM, [1, 2, 3])
         intruder = make_event(99, STREAM, 2, events[0].hash, action="referral.withdrawn")
-        assert chain.verify_events([events[0], intruder, *events[1:]]).first_invalid_seq == 2
+        assert verify_events([events[0], intruder, *events[1:]]).first_invalid_seq == 2
 
     def test_detects_an_inserted_event_renumbering_those_after(self) -> None:
         events = build_chain(STREAM, [1, 2, 3])
         intruder = make_event(99, STREAM, 2, events[0].hash)
         shifted = [dataclasses.replace(e, position=e.position + 1) for e in events[1:]]
-        assert chain.verify_events([events[0], intruder, *shifted]).first_invalid_seq == 2
+        assert verify_events([events[0], intruder, *shifted]).first_invalid_seq == 2
 
     def test_detects_reordered_events(self) -> None:
         events = build_chain(STREAM, [1, 2, 3, 4])
@@ -276,7 +260,7 @@ class TestChainVerifier:
             dataclasses.replace(events[1], position=3),
             events[3],
         ]
-        assert chain.verify_events(swapped) == chain.VerifyResult(False, 4, 3)
+        assert verify_events(swapped) == chain.VerifyResult(False, 4, 3)
 
     @pytest.mark.parametrize(
         ("first", "second", "reported"), [(1, 2, 20), (0, 3, 20), (1, 3, 30), (2, 3, 30)]
@@ -291,66 +275,66 @@ class TestChainVerifier:
         low, high = events[first].seq, events[second].seq
         events[first] = dataclasses.replace(events[first], seq=high)
         events[second] = dataclasses.replace(events[second], seq=low)
-        assert chain.verify_events(events) == chain.VerifyResult(False, 4, reported)
+        assert verify_events(events) == chain.VerifyResult(False, 4, reported)
 
     def test_accepts_seqs_with_gaps_and_interleaved_with_other_streams(self) -> None:
         a = build_chain("referral:a", [3, 90, 91])
         b = build_chain("referral:b", [1, 2, 95])
-        assert chain.verify_events(ordered(a + b)).valid
+        assert verify_events(ordered(a + b)).valid
 
     def test_detects_a_repeated_seq_within_a_stream(self) -> None:
         events = build_chain(STREAM, [1, 2, 3])
         events[2] = dataclasses.replace(events[2], seq=2)
-        assert chain.verify_events(events) == chain.VerifyResult(False, 3, 2)
+        assert verify_events(events) == chain.VerifyResult(False, 3, 2)
 
     def test_detects_a_gap_even_when_the_hashes_link(self) -> None:
         first = make_event(1, STREAM, 1, None)
         skipped = make_event(2, STREAM, 3, first.hash)
-        assert chain.verify_events([first, skipped]).first_invalid_seq == 2
+        assert verify_events([first, skipped]).first_invalid_seq == 2
 
     def test_detects_a_stored_prev_hash_that_is_not_the_previous_hash(self) -> None:
         events = build_chain(STREAM, [1, 2])
         events[1] = dataclasses.replace(events[1], prev_hash="0" * 64)
-        assert chain.verify_events(events).first_invalid_seq == 2
+        assert verify_events(events).first_invalid_seq == 2
 
     def test_detects_events_fed_out_of_order(self) -> None:
         events = build_chain(STREAM, [1, 2, 3])
-        assert chain.verify_events([events[0], events[2], events[1]]).first_invalid_seq == 3
+        assert verify_events([events[0], events[2], events[1]]).first_invalid_seq == 3
 
     def test_detects_an_event_moved_to_another_stream(self) -> None:
         moved = dataclasses.replace(build_chain(STREAM, [5])[0], stream="referral:b")
-        assert chain.verify_events([moved]) == chain.VerifyResult(False, 1, 5)
+        assert verify_events([moved]) == chain.VerifyResult(False, 1, 5)
 
     def test_detects_a_whole_stream_renamed(self) -> None:
         events = build_chain("referral:a", [1, 2])
         renamed = [dataclasses.replace(e, stream="referral:b") for e in events]
-        assert chain.verify_events(renamed).first_invalid_seq == 1
+        assert verify_events(renamed).first_invalid_seq == 1
 
     def test_detects_content_naming_another_position_even_with_a_valid_hash(self) -> None:
         content = chain.canonical_bytes(sample_content(position=3))
         event = chain.StoredEvent(1, STREAM, 1, content, None, chain.event_hash(None, content))
-        assert chain.verify_events([event]).first_invalid_seq == 1
+        assert verify_events([event]).first_invalid_seq == 1
 
     def test_is_not_fooled_by_place_lookalikes_inside_changes(self) -> None:
         decoy = ',"position":1,"referral_id":null,"stream":"referral:b","track":"victim","v":1}'
         event = make_event(1, STREAM, 1, None, changes={"position": 1, "stream": "x", "n": decoy})
-        assert chain.verify_events([event]).valid
+        assert verify_events([event]).valid
         moved = dataclasses.replace(event, stream="referral:b")
-        assert not chain.verify_events([moved]).valid
+        assert not verify_events([moved]).valid
 
     def test_checks_stream_names_that_need_escaping(self) -> None:
         events = build_chain('organisation:"Gŵyr"\\', [1, 2])
-        assert chain.verify_events(events).valid
+        assert verify_events(events).valid
 
     def test_refuses_bytes_that_are_not_a_canonical_event(self) -> None:
         canonical = b'{"position":1,"stream":"s"}'
         event = chain.StoredEvent(1, "s", 1, canonical, None, chain.event_hash(None, canonical))
-        assert not chain.verify_events([event]).valid
+        assert not verify_events([event]).valid
 
     def test_refuses_bytes_with_anything_after_the_object(self) -> None:
         canonical = make_event(1, STREAM, 1, None).canonical + b" "
         event = chain.StoredEvent(1, STREAM, 1, canonical, None, chain.event_hash(None, canonical))
-        assert not chain.verify_events([event]).valid
+        assert not verify_events([event]).valid
 
     def test_reports_only_the_first_bad_event_and_keeps_checking(self) -> None:
         a = build_chain("referral:a", [1, 2, 3])
@@ -363,221 +347,4 @@ class TestChainVerifier:
         assert verifier.result() == chain.VerifyResult(False, 6, 2)
 
     def test_starts_empty_and_valid(self) -> None:
-        assert chain.verify_events([]) == chain.VerifyResult(True, 0, None)
-
-
-def reference_root(leaves: Sequence[bytes]) -> bytes:
-    if not leaves:
-        return hashlib.sha256().digest()
-    if len(leaves) == 1:
-        return hashlib.sha256(b"\x00" + leaves[0]).digest()
-    split = 1
-    while split * 2 < len(leaves):
-        split *= 2
-    left, right = reference_root(leaves[:split]), reference_root(leaves[split:])
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-class TestMerkleRoot:
-    @pytest.mark.parametrize("size", range(9))
-    def test_matches_the_rfc_6962_reference_tree_heads(self, size: int) -> None:
-        assert chain.merkle_root(CT_LEAVES[:size]) == CT_ROOTS[size]
-
-    @pytest.mark.parametrize("size", [0, 1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 33])
-    def test_matches_the_recursive_definition(self, size: int) -> None:
-        leaves = [f"leaf {i}".encode() for i in range(size)]
-        assert chain.merkle_root(leaves) == reference_root(leaves).hex()
-
-    def test_depends_on_leaf_order(self) -> None:
-        assert chain.merkle_root([b"a", b"b"]) != chain.merkle_root([b"b", b"a"])
-
-
-HEAD_A, HEAD_B = "a" * 64, "b" * 64
-
-
-class TestCheckpointDocument:
-    def test_sorts_streams_and_roots_their_leaves(self) -> None:
-        document = chain.checkpoint_document(
-            at="2025-03-01T09:30:00.000000Z", seq=7, streams=[("s2", 3, HEAD_B), ("s1", 4, HEAD_A)]
-        )
-        assert document["streams"] == [
-            {"stream": "s1", "length": 4, "head": HEAD_A},
-            {"stream": "s2", "length": 3, "head": HEAD_B},
-        ]
-        leaves = [chain.stream_leaf("s1", 4, HEAD_A), chain.stream_leaf("s2", 3, HEAD_B)]
-        assert document["root"] == reference_root(leaves).hex()
-        assert leaves[0] == b'{"head":"' + HEAD_A.encode() + b'","length":4,"stream":"s1"}'
-
-    def test_refuses_a_stream_listed_twice(self) -> None:
-        with pytest.raises(ValueError, match="once"):
-            chain.checkpoint_document(at="t", seq=1, streams=[("s", 1, HEAD_A), ("s", 2, HEAD_B)])
-
-
-KEY = chain.load_private_key(base64.b64encode(bytes.fromhex(RFC8032_SEED)).decode())
-
-
-def signed_checkpoint() -> dict[str, Any]:
-    streams = [("referral:a", 4, HEAD_A), ("referral:b", 2, HEAD_B), ("system", 1, "c" * 64)]
-    document = chain.checkpoint_document(at="2025-03-01T09:30:00.000000Z", seq=9, streams=streams)
-    return chain.sign_checkpoint(document, KEY)
-
-
-class TestSignCheckpoint:
-    def test_embeds_the_public_key_and_signs_everything_but_the_signature(self) -> None:
-        signed = signed_checkpoint()
-        assert base64.b64decode(signed["public_key"]).hex() == RFC8032_PUBLIC
-        unsigned = {k: v for k, v in signed.items() if k != "signature"}
-        KEY.public_key().verify(
-            base64.b64decode(signed["signature"]), chain.canonical_bytes(unsigned)
-        )
-
-    def test_verifies(self) -> None:
-        assert chain.verify_checkpoint_signature(signed_checkpoint())
-        assert chain.verify_checkpoint_signature(
-            signed_checkpoint(),
-            expected_public_key=base64.b64encode(KEY.public_key().public_bytes_raw()).decode(),
-        )
-
-
-def tampered(change: str) -> dict[str, Any]:
-    document = signed_checkpoint()
-    entry = document["streams"][1]
-    if change == "length":
-        entry["length"] += 1
-    elif change == "head":
-        entry["head"] = "d" * 64
-    elif change == "root":
-        document["root"] = "0" * 64
-    elif change == "seq":
-        document["seq"] = 10
-    elif change == "at":
-        document["at"] = "2025-03-02T09:30:00.000000Z"
-    elif change == "order":
-        document["streams"].reverse()
-    elif change == "dropped":
-        del document["streams"][1]
-    return document
-
-
-class TestVerifyCheckpointSignature:
-    @pytest.mark.parametrize("change", ["length", "head", "root", "seq", "at", "order", "dropped"])
-    def test_fails_after_any_change(self, change: str) -> None:
-        assert not chain.verify_checkpoint_signature(tampered(change))
-
-    def test_fails_after_a_change_even_with_a_recomputed_root(self) -> None:
-        document = tampered("length")
-        entries = [(e["stream"], e["length"], e["head"]) for e in document["streams"]]
-        document["root"] = chain.merkle_root([chain.stream_leaf(*e) for e in entries])
-        assert not chain.verify_checkpoint_signature(document)
-
-    def test_fails_when_the_signed_root_does_not_recompute(self) -> None:
-        document = {k: v for k, v in signed_checkpoint().items() if k != "signature"}
-        document["root"] = chain.merkle_root([])
-        assert not chain.verify_checkpoint_signature(chain.sign_checkpoint(document, KEY))
-
-    def test_fails_when_the_signed_streams_are_out_of_order(self) -> None:
-        document = signed_checkpoint()
-        document["streams"].reverse()
-        entries = [(e["stream"], e["length"], e["head"]) for e in document["streams"]]
-        document["root"] = chain.merkle_root([chain.stream_leaf(*e) for e in entries])
-        assert not chain.verify_checkpoint_signature(chain.sign_checkpoint(document, KEY))
-
-    def test_pins_the_key_when_asked(self) -> None:
-        other = Ed25519PrivateKey.generate()
-        resigned = chain.sign_checkpoint(tampered("seq"), other)
-        assert chain.verify_checkpoint_signature(resigned)
-        pinned = signed_checkpoint()["public_key"]
-        assert not chain.verify_checkpoint_signature(resigned, expected_public_key=pinned)
-
-    def test_fails_when_the_embedded_key_is_swapped(self) -> None:
-        document = signed_checkpoint()
-        other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
-        document["public_key"] = base64.b64encode(other).decode()
-        assert not chain.verify_checkpoint_signature(document)
-
-    @pytest.mark.parametrize("broken", ["signature", "public_key", "streams", "root"])
-    def test_fails_on_a_malformed_document(self, broken: str) -> None:
-        document = signed_checkpoint()
-        del document[broken]
-        assert not chain.verify_checkpoint_signature(document)
-        document[broken] = "not base64!"
-        assert not chain.verify_checkpoint_signature(document)
-
-
-class TestCheckpointCovered:
-    CHECKPOINT = {
-        "streams": [
-            {"stream": "referral:a", "length": 2, "head": HEAD_A},
-            {"stream": "referral:b", "length": 3, "head": HEAD_B},
-        ]
-    }
-
-    def test_is_fine_when_every_stream_extends_its_checkpointed_head(self) -> None:
-        stored = {("referral:a", 2): HEAD_A}
-        heads = {"referral:a": (5, "e" * 64), "referral:b": (3, HEAD_B), "new": (1, "f" * 64)}
-        assert (
-            chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: stored.get((s, p))) == {}
-        )
-
-    def test_reports_a_stream_cut_short(self) -> None:
-        heads = {"referral:a": (2, HEAD_A), "referral:b": (2, "e" * 64)}
-        problems = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: None)
-        assert list(problems) == ["referral:b"]
-        assert "referral:b cut short" in problems["referral:b"]
-
-    def test_reports_a_removed_stream(self) -> None:
-        [problem] = chain.checkpoint_covered(
-            self.CHECKPOINT, {"referral:b": (3, HEAD_B)}, lambda s, p: None
-        ).values()
-        assert problem.startswith("stream referral:a removed")
-
-    @pytest.mark.parametrize("current_length", [2, 4])
-    def test_reports_a_rewritten_head(self, current_length: int) -> None:
-        heads = {"referral:a": (current_length, "e" * 64), "referral:b": (3, HEAD_B)}
-        [problem] = chain.checkpoint_covered(self.CHECKPOINT, heads, lambda s, p: "e" * 64).values()
-        assert "referral:a rewritten" in problem
-
-
-class TestHeadRowProblem:
-    """A stream's recorded (length, head) against its newest stored event (position, hash)."""
-
-    def test_is_fine_when_they_agree(self) -> None:
-        assert chain.head_row_problem("s", (3, HEAD_A), (3, HEAD_A)) is None
-        assert chain.head_row_problem("s", None, None) is None
-
-    @pytest.mark.parametrize(
-        ("recorded", "stored", "problem"),
-        [
-            ((4, HEAD_A), (2, HEAD_B), "stream s cut short: 2 events, 4 recorded"),
-            ((4, HEAD_A), None, "stream s removed: 4 events recorded, none left"),
-            ((2, HEAD_A), (3, HEAD_B), "stream s has 3 events, only 2 recorded"),
-            (None, (3, HEAD_B), "stream s has 3 events, none recorded"),
-            (
-                (3, HEAD_A),
-                (3, HEAD_B),
-                f"stream s rewritten: event 3 has hash {HEAD_B}, recorded {HEAD_A}",
-            ),
-        ],
-    )
-    def test_says_what_is_wrong(
-        self,
-        recorded: tuple[int, str] | None,
-        stored: tuple[int, str] | None,
-        problem: str,
-    ) -> None:
-        assert chain.head_row_problem("s", recorded, stored) == problem
-
-
-class TestKeys:
-    def test_loads_the_rfc_8032_key_from_its_seed(self) -> None:
-        assert KEY.public_key().public_bytes_raw().hex() == RFC8032_PUBLIC
-
-    def test_refuses_a_seed_that_is_not_32_bytes(self) -> None:
-        with pytest.raises(ValueError, match="32 bytes"):
-            chain.load_private_key(base64.b64encode(b"x" * 31).decode())
-
-    def test_generates_distinct_loadable_seeds(self) -> None:
-        first, second = chain.generate_seed_b64(), chain.generate_seed_b64()
-        assert first != second
-        assert len(base64.b64decode(first)) == 32
-        assert chain.load_private_key(first).private_bytes_raw() == base64.b64decode(first)
+        assert verify_events([]) == chain.VerifyResult(True, 0, None)

@@ -20,14 +20,14 @@ from fastapi import FastAPI
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.audit import chain, checkpoints
+from app.audit import checkpoints, fences, proofs
 from app.audit import service as audit
 from app.audit.models import AuditCheckpoint, AuditEvent, AuditStream, Track
 from app.audit.verify import verify_trail
 from app.db import create_sessionmaker, transaction
 from app.identity.roles import Role
 from app.settings import Settings
-from tests.audit.tampering import as_stored, swap_seqs, tamper
+from tests.audit.tampering import as_stored, event_row, swap_seqs, tamper
 from tests.conftest import fresh_engine
 from tests.databases import Backend, settings_for
 from tests.factories import make_user
@@ -119,7 +119,7 @@ class TestSigningKey:
         document = await log.checkpoint()
         derived = checkpoints.public_key(log.settings)
         assert document is not None
-        assert chain.verify_checkpoint_signature(document, expected_public_key=derived)
+        assert proofs.verify_checkpoint_signature(document, expected_public_key=derived)
         other = log.settings.model_copy(update={"secret_key": "another-development-secret"})
         assert checkpoints.public_key(other) != derived
 
@@ -143,11 +143,11 @@ class TestMakeCheckpoint:
         assert document["seq"] == seqs[-1]
         assert document["streams"] == await log.heads()
         leaves = [
-            chain.stream_leaf(e["stream"], e["length"], e["head"]) for e in document["streams"]
+            proofs.stream_leaf(e["stream"], e["length"], e["head"]) for e in document["streams"]
         ]
-        assert document["root"] == chain.merkle_root(leaves)
+        assert document["root"] == proofs.merkle_root(leaves)
         assert document["public_key"] == checkpoints.public_key(log.settings)
-        assert chain.verify_checkpoint_signature(
+        assert proofs.verify_checkpoint_signature(
             document, expected_public_key=checkpoints.public_key(log.settings)
         )
         assert await log.stored() == 1
@@ -221,9 +221,7 @@ class TestMakeCheckpoint:
             pytest.skip("SQLite's IMMEDIATE transactions serialise batches anyway")
         await log.append(_streams()[0], 1)
         async with log.engine.connect() as other_worker:
-            await other_worker.execute(
-                select(func.pg_advisory_xact_lock(checkpoints.BATCH_LOCK_KEY))
-            )
+            await other_worker.execute(select(func.pg_advisory_xact_lock(fences.BATCH_LOCK_KEY)))
             batch = asyncio.create_task(log.checkpoint())
             done, _ = await asyncio.wait({batch}, timeout=0.5)
             assert not done
@@ -280,7 +278,7 @@ class TestCoverage:
             prev = await session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seqs[0]))
         forged = []
         for position in (2, 3, 4):  # as long as before and longer, every link valid
-            row = audit.event_row(
+            row = event_row(
                 stream=one,
                 position=position,
                 prev_hash=prev,
@@ -308,7 +306,7 @@ class TestCoverage:
         document = await log.checkpoint()
         assert document is not None
         unsigned = {k: v for k, v in document.items() if k not in {"signature", "public_key"}}
-        impostor = chain.sign_checkpoint(unsigned, Ed25519PrivateKey.generate())
+        impostor = proofs.sign_checkpoint(unsigned, Ed25519PrivateKey.generate())
         report = await log.verify(impostor)
         assert report.valid is False
         assert report.problems == [f"checkpoint at seq {document['seq']} is not validly signed"]
@@ -338,7 +336,7 @@ class TestEndpoints:
         assert response.json() == document
         public = base64.b64decode(response.json()["public_key"])
         assert len(public) == 32
-        assert chain.verify_checkpoint_signature(response.json())
+        assert proofs.verify_checkpoint_signature(response.json())
 
     async def test_verify_reports_a_cut_the_latest_checkpoint_reveals(
         self, log: Log, committed_app: FastAPI, committed_client: httpx.AsyncClient

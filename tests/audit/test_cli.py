@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from app.audit import chain
+from app.audit import chain, proofs
 from app.audit import service as audit
 from app.audit.models import AuditCheckpoint, AuditEvent, Track
 from app.cli import main
@@ -139,7 +139,7 @@ class TestVerify:
         assert main(["audit", "checkpoint"]) == 0
         saved = tmp_path / "checkpoint.json"
         saved.write_text(capsys.readouterr().out, encoding="utf-8")
-        other = chain.load_private_key(chain.generate_seed_b64()).public_key().public_bytes_raw()
+        other = proofs.load_private_key(proofs.generate_seed_b64()).public_key().public_bytes_raw()
         pinned = base64.b64encode(other).decode()
         assert main(["audit", "verify", "--checkpoint", str(saved), "--public-key", pinned]) == 1
 
@@ -171,9 +171,9 @@ class TestCheckpoint:
         assert main(["audit", "checkpoint"]) == 0
         document = json.loads(capsys.readouterr().out)
         assert document["seq"] == seqs[-1]
-        public = chain.load_private_key(SEED).public_key().public_bytes_raw()
+        public = proofs.load_private_key(SEED).public_key().public_bytes_raw()
         expected = base64.b64encode(public).decode()
-        assert chain.verify_checkpoint_signature(document, expected_public_key=expected)
+        assert proofs.verify_checkpoint_signature(document, expected_public_key=expected)
         assert _checkpoints_stored(nrm_env) == 1
 
     def test_fails_clearly_with_a_key_that_is_not_a_seed_and_stores_nothing(
@@ -232,7 +232,7 @@ class TestKeygen:
         first, second = capsys.readouterr().out.split()
         assert first != second
         assert len(base64.b64decode(first, validate=True)) == 32
-        chain.load_private_key(first)
+        proofs.load_private_key(first)
 
 
 class TestVerifyRecordedStreams:

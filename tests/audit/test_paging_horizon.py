@@ -20,8 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit import queries
+from app.audit import fences
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import AuditEvent, Track
 from app.db import transaction
 from app.identity.roles import Role
@@ -37,7 +38,7 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 @dataclass
 class Stage:
-    """An app on its own database, an auditor, and a unique action naming the staged events."""
+    """An app on its own database, an auditor, and the action naming the staged events."""
 
     app: FastAPI
     client: httpx.AsyncClient
@@ -90,7 +91,8 @@ async def stage(
 ) -> Stage:
     async with committed_app.state.sessionmaker() as session:
         auditor = await make_user(committed_app, session, Role.AUDITOR)
-    action = f"test.{uuid.uuid4().hex[:8]}"
+    # The database is this test's own and holds no referral: no other event is a note.
+    action = Action.NOTE_ADDED
     return Stage(committed_app, committed_client, auditor, action, throwaway, backend.name)
 
 
@@ -143,7 +145,7 @@ class TestPagingHorizon:
         self, stage: Stage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         stage.on_postgresql_only()
-        monkeypatch.setattr(queries, "HORIZON_LOCK_TIMEOUT_MS", 100)
+        monkeypatch.setattr(fences, "HORIZON_LOCK_TIMEOUT_MS", 100)
         async with stage.sessions() as holding:
             first = await stage.append(holding)
             async with transaction(stage.sessions) as later:

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import chain
 from app.audit import service as audit
+from app.audit.draft import Draft
 from app.audit.models import AuditEvent, AuditStream, Track
 from app.errors import Conflict
 from app.http import DbSession
 from app.routing import api_router
+from tests.audit.tampering import canonical_json
 from tests.conftest import fresh_engine
 
 NOW = datetime(2026, 11, 30, 9, 15, 0, 123456, tzinfo=UTC)
@@ -193,7 +195,7 @@ class TestJsonColumnsAsCanonicalText:
         self, changes: dict[str, object]
     ) -> None:
         actor = audit.ActorRef(uuid.uuid4(), "bawso", (']},"at":"', "first_responder"))
-        draft = audit.Draft.of(
+        draft = Draft.of(
             stream="test:x",
             actor=actor,
             action="t.a",
@@ -204,8 +206,8 @@ class TestJsonColumnsAsCanonicalText:
             request_id=None,
         )
         params = draft.params()
-        assert params["changes_json"] == audit.canonical_json(changes)
-        assert params["actor_roles_json"] == audit.canonical_json(list(actor.roles))
+        assert params["changes_json"] == canonical_json(changes)
+        assert params["actor_roles_json"] == canonical_json(list(actor.roles))
         assert f'"changes":{params["changes_json"]},' in draft.canonical(1)
 
     async def test_stores_them_as_that_text(self, db: AsyncSession) -> None:
@@ -217,6 +219,6 @@ class TestJsonColumnsAsCanonicalText:
         stored = await db.scalar(
             text(f"SELECT {column} FROM audit_events WHERE seq = :seq"), {"seq": event.seq}
         )
-        assert stored == audit.canonical_json(changes)
+        assert stored == canonical_json(changes)
         reread = await db.scalar(select(AuditEvent.changes).where(AuditEvent.seq == event.seq))
         assert reread == changes

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 
 from app.audit import chain
-from app.audit import service as audit
 from app.audit.models import AuditEvent, Track
-from app.audit.verify import VerifyReport, _ranges
+from app.audit.verify import VerifyReport
+from app.audit.walk_postgresql import stream_ranges
 from app.identity.roles import Role
-from tests.audit.tampering import ACTOR, LENGTH, NOW, Trail, as_stored
+from tests.audit.tampering import ACTOR, LENGTH, NOW, Trail, as_stored, event_row
 from tests.factories import make_user
 
 pytestmark = pytest.mark.committing
@@ -133,7 +133,7 @@ class TestInserted:
             before = await session.scalar(
                 select(AuditEvent.hash).where(AuditEvent.seq == trail.seq(1, 2))
             )
-        forged = audit.event_row(
+        forged = event_row(
             stream=stream,
             position=3,
             prev_hash=before,
@@ -219,11 +219,11 @@ class TestVerifyEndpointOnATamperedTrail:
 
 
 class TestRanges:
-    """How the streams are split between parallel walks (`verify._ranges`)."""
+    """How the streams are split between parallel walks (`walk_postgresql.stream_ranges`)."""
 
     def test_every_stream_falls_in_exactly_one_range_of_about_equal_size(self) -> None:
         sizes = [(f"s{n:03d}", 1 + n % 7) for n in range(300)]
-        ranges = _ranges(sizes, 4)
+        ranges = stream_ranges(sizes, 4)
         assert len(ranges) == 4
         assert ranges[0][0] is None
         assert ranges[-1][1] is None
@@ -239,5 +239,5 @@ class TestRanges:
         assert max(counts) - min(counts) <= 2 * 7  # within two streams of each other
 
     def test_fewer_streams_than_walks_give_fewer_ranges(self) -> None:
-        assert _ranges([("only", 10)], 3) == [(None, None)]
-        assert _ranges([], 3) == [(None, None)]
+        assert stream_ranges([("only", 10)], 3) == [(None, None)]
+        assert stream_ranges([], 3) == [(None, None)]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import ColumnElement, delete, update
 
+from app.audit import outcome
 from app.audit import service as audit
-from app.audit import verify
 from app.audit.models import AuditEvent, AuditStream, Track
 from app.db import transaction
 from tests.audit.tampering import ACTOR, LENGTH, NOW, Trail, swap_seqs
@@ -127,7 +127,7 @@ class TestRecordedStreams:
     async def test_names_a_few_streams_and_counts_the_rest(
         self, trail: Trail, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(verify, "MAX_STREAM_PROBLEMS", 1)
+        monkeypatch.setattr(outcome, "MAX_STREAM_PROBLEMS", 1)
         await trail.tamper(delete(AuditStream).where(AuditStream.stream.in_(trail.names)))
         report = await trail.verify()
         first = min(trail.names)

@@ -65,7 +65,9 @@ class TestControlCharacters:
         self, client: httpx.AsyncClient, auditor: AppUser, character: str
     ) -> None:
         response = await client.get(
-            "/api/v1/audit/events", params={"action": f"a{character}b"}, headers=auditor.headers
+            "/api/v1/audit/events",
+            params={"organisation": f"a{character}b"},
+            headers=auditor.headers,
         )
 
         assert response.status_code == 200, response.text

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.audit.actions import Action
 from app.audit.models import AuditEvent, Track
 from app.db import mark_read_only
 from app.identity.roles import Role
@@ -109,7 +110,7 @@ class TestReadOnlyRequests:
     async def test_an_audit_page_beside_an_append_in_flight_never_passes_it(
         self, locked: Locked
     ) -> None:
-        action = f"test.{uuid.uuid4().hex[:8]}"
+        action = Action.NOTE_ADDED  # the database is this test's own: no referral, no other note
         async with locked.app.state.sessionmaker() as session:
             served = await append(session, action)
             await session.commit()
@@ -138,7 +139,7 @@ class TestMarkReadOnly:
                 mark_read_only(session)
 
 
-async def append(session: AsyncSession, action: str) -> AuditEvent:
+async def append(session: AsyncSession, action: Action) -> AuditEvent:
     return await audit.record(
         session,
         audit.SYSTEM,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.reports.suppression import suppress_rows
+from app.suppression import suppress_rows
 
 DECISIONS = ("count", "positive", "negative")
 LINKED = (("count", ("positive", "negative")),)

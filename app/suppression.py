@@ -1,7 +1,10 @@
 """Disclosure control for statistics outputs (DESIGN §7): which cells of a table are published.
 
-Owns the suppression rules below. Pure: it never imports SQLAlchemy or FastAPI and never reads
-settings; the threshold is a parameter (``Settings.suppression_threshold``, default 5).
+Owns the suppression rules below, for every published table: the statistics
+(`app.reports.service`) and the immigration compartment's one aggregate
+(`app.immigration.queries`) apply the same rules, so it lives beside neither. Pure: it never
+imports SQLAlchemy or FastAPI and never reads settings; the threshold is a parameter
+(``Settings.suppression_threshold``, default 5).
 
 A table is a list of rows (each a mapping with a ``"group"`` key, integer count fields and
 possibly derived figures such as rates and medians) and an optional total row. The rules:
