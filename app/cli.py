@@ -219,11 +219,30 @@ def _add_seed_and_serve(sub: Any) -> None:
     demo.set_defaults(handler=_cmd_seed_demo)
     serve = sub.add_parser("serve", help="run the service")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     serve.add_argument(
-        "--workers", type=int, help="worker processes (default: NRM_WORKERS, which defaults to 1)"
+        "--port", type=_between(1, 65535), default=8000, help="port to listen on (8000)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_between(1, 64),
+        help="worker processes (default: NRM_WORKERS, which defaults to 1)",
     )
     serve.set_defaults(handler=_cmd_serve)
+
+
+def _between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a usage error in one line."""
+
+    def number(value: str) -> int:
+        try:
+            parsed = int(value)
+        except ValueError:
+            parsed = low - 1
+        if not low <= parsed <= high:
+            raise argparse.ArgumentTypeError(f"{value!r}: give a whole number from {low} to {high}")
+        return parsed
+
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,7 +114,8 @@ def encode_cursor(values: dict[str, Any], *, key: bytes, scope: str) -> str:
     return f"{payload}.{_cursor_mac(key, scope, payload)}"
 
 
-def _invalid_cursor() -> ValidationFailed:
+def invalid_cursor() -> ValidationFailed:
+    """422 on `cursor`: what a list answers for a cursor whose values it cannot use."""
     return ValidationFailed(
         "the cursor is not valid", errors=[FieldError("cursor", _INVALID_CURSOR)]
     )
@@ -126,13 +127,13 @@ def decode_cursor(cursor: str, *, key: bytes, scope: str) -> dict[str, Any]:
     before the content is parsed, so nothing a client wrote reaches the JSON parser."""
     payload, _, mac = cursor.partition(".")
     if not hmac.compare_digest(mac.encode(), _cursor_mac(key, scope, payload).encode()):
-        raise _invalid_cursor()
+        raise invalid_cursor()
     try:
         value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (binascii.Error, ValueError) as exc:  # a signed cursor always parses: defence only
-        raise _invalid_cursor() from exc
+        raise invalid_cursor() from exc
     if not isinstance(value, dict):
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return value
 
 

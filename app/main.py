@@ -1,6 +1,6 @@
 """The application factory: `create_app(settings)` wires settings, database, middleware,
 problem handlers and every feature's router; `app.openapi` builds the app with its OpenAPI
-document and the offline `/docs` and `/redoc` pages. Nothing connects at import time.
+document and the offline `/docs` page. Nothing connects at import time.
 """
 
 from __future__ import annotations

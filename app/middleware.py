@@ -23,6 +23,7 @@ from app.db import unavailable_error
 from app.errors import AppError, FieldError, PayloadTooLarge, ValidationFailed
 from app.http import request_id_var
 from app.problems import problem_response
+from app.schemas import CONTROL_CHARACTERS_REFUSED
 
 log = structlog.get_logger("app.access")
 # Any visible ASCII (spaces inside), up to the 128 characters the audit trail keeps: echoed as
@@ -130,7 +131,7 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"the body limit is {self.max_bytes} bytes")
-        await problem_response(error)(scope, receive, send)
+        await problem_response(error, path=scope.get("path"))(scope, receive, send)
 
 
 # API.md "Text": control characters other than tab, newline and carriage return are refused;
@@ -148,7 +149,7 @@ def control_character_error(path: str, query_string: bytes) -> ValidationFailed 
             fields.append("query" if _CONTROL.search(name) else name)
     if not fields:
         return None
-    errors = [FieldError(field, "must not contain control characters") for field in fields]
+    errors = [FieldError(field, CONTROL_CHARACTERS_REFUSED) for field in fields]
     return ValidationFailed("the address holds a control character", errors=errors)
 
 
@@ -163,6 +164,6 @@ class ControlCharacterMiddleware:
         if scope["type"] == "http":
             error = control_character_error(scope.get("path", ""), scope.get("query_string", b""))
             if error is not None:
-                await problem_response(error)(scope, receive, send)
+                await problem_response(error, path=scope.get("path"))(scope, receive, send)
                 return
         await self.app(scope, receive, send)

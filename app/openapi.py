@@ -1,6 +1,6 @@
-"""The OpenAPI document at `/openapi.json` and the pages that show it, `/docs` and `/redoc`,
-served with their scripts and stylesheets from the `fastapi-offline` package (no CDN), so they
-work on a network without the internet.
+"""The OpenAPI document at `/openapi.json` and the page that shows it, `/docs`, served with
+its scripts and stylesheets from the `fastapi-offline` package (no CDN), so it works on a
+network without the internet.
 
 FastAPI generates the document from the routes; `install` post-processes it once:
 
@@ -34,7 +34,7 @@ from app.problems import PROBLEM_JSON
 
 _REF = "#/components/schemas/"
 
-DOCS_URL, REDOC_URL, ASSETS_URL = "/docs", "/redoc", "/docs/assets"
+DOCS_URL, ASSETS_URL = "/docs", "/docs/assets"
 
 _DESCRIPTIONS: dict[int, str] = {
     400: "The body is not well-formed JSON, or not the form this operation expects.",
@@ -119,8 +119,9 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def create(**kwargs: Any) -> FastAPI:
-    """A FastAPI app whose `/docs` and `/redoc` load their assets from the service itself."""
-    app = FastAPIOffline(docs_url=DOCS_URL, redoc_url=REDOC_URL, static_url=ASSETS_URL, **kwargs)
+    """A FastAPI app whose `/docs` loads its assets from the service itself."""
+    # No ReDoc: its bundle fetches its logo from a CDN, and `/docs` serves the same document.
+    app = FastAPIOffline(docs_url=DOCS_URL, redoc_url=None, static_url=ASSETS_URL, **kwargs)
     install(app)
     return app
 

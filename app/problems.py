@@ -9,6 +9,7 @@ nothing of the exception.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI
@@ -68,9 +69,15 @@ def problem_body(error: AppError, instance: str | None = None) -> dict[str, Any]
     return body
 
 
-def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
-    """An error as an `application/problem+json` response with its headers."""
-    instance = request.url.path if request is not None else None
+def problem_response(
+    error: AppError, request: Request | None = None, *, path: str | None = None
+) -> JSONResponse:
+    """An error as an `application/problem+json` response with its headers; its `instance` is
+    the request's path (`path` for middleware that answers before a `Request` exists), with any
+    control character percent-escaped."""
+    instance = request.url.path if request is not None else path
+    if instance is not None:
+        instance = quote(instance, safe="/:@!$&'()*+,;=-._~")
     return JSONResponse(
         problem_body(error, instance),
         status_code=error.status,

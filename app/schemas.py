@@ -9,21 +9,29 @@ return and tab (PostgreSQL cannot store NUL). API.md "Conventions" pins all of i
 from __future__ import annotations
 
 import re
-from typing import Annotated, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+)
 from pydantic_core import PydanticCustomError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_REFUSED = "Remove the control characters: only line breaks and tabs are allowed."
 
 
 def refuse_control_characters(value: str) -> str:
     """Refuse NUL and other control characters; newline, carriage return and tab are text."""
     if _CONTROL.search(value):
         # A PydanticCustomError's message is shown as it is (a ValueError's gets "Value error, ").
-        raise PydanticCustomError(
-            "value_error", "Remove the control characters: only line breaks and tabs are allowed."
-        )
+        raise PydanticCustomError("value_error", CONTROL_CHARACTERS_REFUSED)
     return value
 
 
@@ -79,6 +87,32 @@ class ResponseModel(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    # Pydantic would read a bare number as seconds since 1970: a time here is RFC 3339 text.
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise PydanticCustomError(
+            "datetime_format", "Give a time as 2026-11-28T14:03:00Z (RFC 3339, with its zone)."
+        )
+    return value
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:00-05:00 falls in the year 10000
+        raise PydanticCustomError(
+            "datetime_range", "The time must fall between the years 1 and 9999 in UTC."
+        ) from exc
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_in_utc)]
+"""A time given to the service (a query's `since`, the CLI's `--since`): RFC 3339 text with a
+zone, read into UTC; a bare number, a time without a zone or one outside the years 1 to 9999
+in UTC is refused in words."""
 
 T = TypeVar("T")
 

@@ -10,9 +10,11 @@ the test clock, SQLite) and accepts the plain database URL forms (`sqlite:///…
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,16 +53,17 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     test_clock: bool = False
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    argon2_time_cost: int | None = Field(default=None, ge=1)
-    argon2_memory_kib: int | None = Field(default=None, ge=8)
-    log_level: str = "INFO"
+    # argon2-cffi's defaults are 3 passes over 64 MiB; the bounds keep a typo from hanging.
+    argon2_time_cost: int | None = Field(default=None, ge=1, le=100)
+    argon2_memory_kib: int | None = Field(default=None, ge=8, le=4 * 1024 * 1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = True
     # The workflow's numbers (DESIGN §4).
     rg_due_working_days: int = Field(default=5, ge=1)
     recovery_period_days: int = Field(default=30, ge=1)
     panel_review_working_days: int = Field(default=10, ge=1)
     reconsideration_working_days: int = Field(default=5, ge=1)
-    guidance_version: str = "rg-2023-07"
+    guidance_version: str = Field(default="rg-2023-07", min_length=1, max_length=64)
     # Audit checkpoints are signed with this Ed25519 seed (base64 of 32 bytes).
     audit_signing_key: str | None = None
     suppression_threshold: int = Field(default=5, ge=1)
@@ -99,6 +102,28 @@ class Settings(BaseSettings):
                 "(postgresql://user:password@host:5432/name) URL"
             )
         return f"{driver}://{rest}"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
+
+    @field_validator("audit_signing_key")
+    @classmethod
+    def _ed25519_seed(cls, key: str | None) -> str | None:
+        """Refused at start, not at the first checkpoint: base64 of exactly 32 bytes."""
+        if not key:
+            return None
+        try:
+            seed = base64.b64decode(key, validate=True)
+        except binascii.Error:
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError(
+                "NRM_AUDIT_SIGNING_KEY must be the base64 of 32 bytes (make one with "
+                "`nrm audit keygen`)"
+            )
+        return key
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

@@ -125,3 +125,39 @@ class TestForgedCursorsOnEveryList:
         assert followed.status_code == 200
         assert elsewhere.status_code == 422
         assert [e["field"] for e in elsewhere.json()["errors"]] == ["cursor"]
+
+
+SIGNED_BUT_UNUSABLE = {
+    "/api/v1/organisations": [{}, {"seq": 1}, {"code": 7}],
+    "/api/v1/referrals": [
+        {},
+        {"created_at": "9999-12-31T23:59:59-05:00", "id": "0" * 32},
+        {"created_at": "0001-01-01T00:00:00+05:00", "id": "0" * 32},
+        {"created_at": "2026-01-01T00:00:00", "id": "0" * 32},
+    ],
+    "/api/v1/audit/events": [{}, {"seq": "1"}, {"seq": -1}],
+}
+
+
+class TestSignedCursorsWithValuesAListCannotUse:
+    """Whoever holds the secret (a development install keeps the default) can sign anything:
+    a list still answers 422 on `cursor`, never 500, for values it cannot use."""
+
+    @pytest.mark.parametrize(
+        ("path", "values"),
+        [(path, values) for path, cases in SIGNED_BUT_UNUSABLE.items() for values in cases],
+    )
+    async def test_are_422_on_cursor(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        reader: AppUser,
+        path: str,
+        values: dict[str, object],
+    ) -> None:
+        cursor = encode_cursor(values, key=cursor_key(app.state.settings), scope=path)
+
+        response = await client.get(path, params={"cursor": cursor}, headers=reader.headers)
+
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

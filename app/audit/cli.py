@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import checkpoints, proofs, queries
@@ -32,11 +32,12 @@ from app.audit.verify import VerifyReport, verify_trail
 from app.clock import service_now
 from app.db import create_engine, create_sessionmaker, transaction
 from app.progress import progress
+from app.schemas import Moment
 from app.settings import Settings
 
 T = TypeVar("T")
 # The type of the API's `since` and `until` query parameters (app.audit.router.event_filters).
-MOMENT = TypeAdapter(AwareDatetime)
+MOMENT = TypeAdapter(Moment)
 # `nrm audit verify` walks the chains on this many connections at once (PostgreSQL).
 WORKERS = max(1, min(8, os.cpu_count() or 1))
 
@@ -76,13 +77,14 @@ def register(subparsers: Any) -> None:
 
 
 def parse_moment(value: str) -> datetime:
-    """A time as the API reads `since`/`until`: RFC 3339 with a zone; a time without one (or a
-    bare date) is refused rather than guessed."""
+    """A time as the API reads `since`/`until` (`app.schemas.Moment`): RFC 3339 with a zone,
+    in UTC; a time without a zone, a bare date or one past the year 9999 in UTC is refused."""
     try:
         return MOMENT.validate_python(value)
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(
-            f"not an RFC 3339 time with a zone (such as 2026-11-28T14:03:00Z): {value!r}"
+            f"{value!r}: {exc.errors()[0]['msg']} "
+            "(an RFC 3339 time with a zone, such as 2026-11-28T14:03:00Z)"
         ) from exc
 
 

@@ -8,11 +8,9 @@ Parses, calls one query, presents. Nothing here writes an event or commits; the 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
 from app.audit import checkpoints, queries
 from app.audit.actions import Action
@@ -34,7 +32,7 @@ from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.routing import api_router
-from app.schemas import Page
+from app.schemas import Moment, Page
 
 router = api_router(tags=["audit"])
 
@@ -47,31 +45,16 @@ def event_filters(
     organisation: Annotated[str | None, Query(max_length=64)] = None,
     action: Action | None = None,
     track: Track | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
 ) -> queries.EventFilters:
     """The filters of API.md; `since` is inclusive, `until` exclusive, both with a zone; an
     `action` that is no `Action` is refused with 422 (docs/audit.md)."""
-    since, until = _in_utc("since", since), _in_utc("until", until)
     if since is not None and until is not None and until < since:
         raise ValidationFailed(
             "until is before since", errors=[FieldError("until", "must not be before since")]
         )
     return queries.EventFilters(referral_id, actor_id, organisation, action, track, since, until)
-
-
-def _in_utc(field: str, moment: datetime | None) -> datetime | None:
-    """The moment in UTC; 422 for one that has no UTC form (9999-12-31T23:00-05:00 falls in
-    the year 10000, 0001-01-01T00:00+01:00 in the year 0)."""
-    if moment is None:
-        return None
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValidationFailed(
-            f"{field} is out of range",
-            errors=[FieldError(field, "must fall between the years 1 and 9999 in UTC")],
-        ) from exc
 
 
 Filters = Annotated[queries.EventFilters, Depends(event_filters)]

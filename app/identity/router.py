@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import InvalidCredentials, TooManyRequests
-from app.http import AppSettings, DbSession, Paging, RequestNow
+from app.http import AppSettings, DbSession, Paging, RequestNow, invalid_cursor
 from app.identity import service
 from app.identity.deps import CurrentPrincipal, Requires
 from app.identity.models import User
@@ -103,9 +103,10 @@ async def organisations(
     """A page of the organisations, in order of code, with their sector and, for a child
     decision panel, its local authority."""
     after = paging.after()
-    rows = await service.list_organisations(
-        session, after=str(after["code"]) if after else None, limit=paging.limit + 1
-    )
+    code = after.get("code") if after is not None else None
+    if after is not None and not isinstance(code, str):
+        raise invalid_cursor()
+    rows = await service.list_organisations(session, after=code, limit=paging.limit + 1)
     more = len(rows) > paging.limit
     rows = rows[: paging.limit]
     cursor = paging.next_cursor({"code": rows[-1].code}) if more else None

@@ -226,15 +226,17 @@ async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> 
     """409 unless another active admin remains.
 
     Every active admin's row is locked in one order (by id), so two admins removing each other
-    at once queue here, and the second sees the first's change: one of them is refused.
+    at once queue here; the admins are then read again, in a statement that starts after the
+    locks were granted and so sees the first one's change (a role change writes `user_roles`,
+    which the locking statement's snapshot would not show): one of them is refused.
     """
-    admins = await session.scalars(
+    active_admins = (
         select(User.id)
         .join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == Role.ADMIN.value, User.is_active)
-        .order_by(User.id)
-        .with_for_update(of=User)
     )
+    await session.execute(active_admins.order_by(User.id).with_for_update(of=User))
+    admins = await session.scalars(active_admins)
     if not set(admins.all()) - {user.id}:
         raise LastAdmin(
             "This is the last active administrator. Make another user an administrator first, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
@@ -141,14 +141,13 @@ class Keyset:
         try:
             at = datetime.fromisoformat(str(values["created_at"]))
             key = uuid.UUID(str(values["id"]))
-        except (KeyError, ValueError) as exc:
+            if at.tzinfo is None:
+                raise ValueError("a cursor's time has a zone")
+            at = at.astimezone(UTC)  # near year 1 or 9999 an offset can overflow
+        except (KeyError, ValueError, OverflowError) as exc:
             raise ValidationFailed(
                 "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
             ) from exc
-        if at.tzinfo is None:
-            raise ValidationFailed(
-                "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
-            )
         return cls(at, key)
 
 

@@ -179,11 +179,12 @@ class TestCheckpoint:
     def test_fails_clearly_with_a_key_that_is_not_a_seed_and_stores_nothing(
         self, nrm_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        # A malformed key is a settings error, refused before anything runs (exit 2).
         monkeypatch.setenv("NRM_AUDIT_SIGNING_KEY", "c2hvcnQ=")
         get_settings.cache_clear()
-        assert main(["audit", "checkpoint"]) == 1
+        assert main(["audit", "checkpoint"]) == 2
         captured = capsys.readouterr()
-        assert "32-byte Ed25519 seed" in captured.err
+        assert "NRM_AUDIT_SIGNING_KEY must be the base64 of 32 bytes" in captured.err
         assert captured.out == ""
         assert _checkpoints_stored(nrm_env) == 0
 

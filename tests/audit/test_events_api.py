@@ -320,6 +320,9 @@ class TestInvalidFilters:
             ({"since": "9999-12-31T23:00:00-05:00"}, "since"),
             ({"until": "9999-12-31T23:59:59-00:01"}, "until"),
             ({"since": "0001-01-01T00:30:00+01:00"}, "since"),
+            # A bare number would be read as seconds since 1970: times are RFC 3339 text.
+            ({"since": "99999999999"}, "since"),
+            ({"until": "1764000000"}, "until"),
         ],
     )
     async def test_refuses_an_invalid_filter_with_422(

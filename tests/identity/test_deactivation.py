@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.identity import service
-from app.identity.models import User
+from app.identity.models import User, UserRole
 from app.identity.roles import Role
 from tests.databases import Backend
 from tests.factories import PASSWORD, AppUser, make_user
@@ -99,7 +99,7 @@ class TestLastAdmin:
 @pytest.mark.committing
 @pytest.mark.slow
 class TestTwoAdminsRemovingEachOther:
-    async def test_one_of_them_is_refused(
+    async def test_one_of_them_is_refused_deactivating(
         self,
         committed_app: FastAPI,
         committed_client: httpx.AsyncClient,
@@ -134,3 +134,43 @@ class TestTwoAdminsRemovingEachOther:
                 select(User.username).where(User.id.in_([first.id, second.id]), User.is_active)
             )
             assert len(active.all()) == 1
+
+    async def test_one_of_them_is_refused_demoting(
+        self,
+        committed_app: FastAPI,
+        committed_client: httpx.AsyncClient,
+        backend: Backend,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # A role change writes user_roles, not users: the admins' set must be read again
+        # after the locks, or both see the other still an admin and both succeed.
+        async with committed_app.state.sessionmaker() as session:
+            first = await make_user(committed_app, session, Role.ADMIN)
+            second = await make_user(committed_app, session, Role.ADMIN)
+        if backend.name == "postgresql":
+            barrier = asyncio.Barrier(2)
+            real = service._refuse_removing_the_last_admin
+
+            async def held(*args: object) -> None:
+                async with asyncio.timeout(10):
+                    await barrier.wait()
+                await real(*args)  # type: ignore[arg-type]
+
+            monkeypatch.setattr(service, "_refuse_removing_the_last_admin", held)
+        c = committed_client
+        demote = {"roles": ["auditor"]}
+        responses = await asyncio.gather(
+            _patch(c, first, second, demote), _patch(c, second, first, demote)
+        )
+        statuses = sorted(r.status_code for r in responses)
+        # SQLite serialises them: the second admin is no longer an admin (403).
+        assert statuses == ([200, 409] if backend.name == "postgresql" else [200, 403]), [
+            r.text for r in responses
+        ]
+        async with committed_app.state.sessionmaker() as session:
+            admins = await session.scalars(
+                select(UserRole.user_id).where(
+                    UserRole.user_id.in_([first.id, second.id]), UserRole.role == "admin"
+                )
+            )
+            assert len(admins.all()) == 1

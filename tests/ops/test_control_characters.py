@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.roles import Role
+from app.schemas import CONTROL_CHARACTERS_REFUSED
 from tests.databases import Backend
 from tests.factories import AppUser, make_user
 from tests.ops.test_problems import assert_problem
@@ -33,9 +34,7 @@ class TestControlCharacters:
         )
 
         body = assert_problem(response, 422, "validation-failed")
-        assert body["errors"] == [
-            {"field": field, "message": "must not contain control characters"}
-        ]
+        assert body["errors"] == [{"field": field, "message": CONTROL_CHARACTERS_REFUSED}]
 
     async def test_in_any_query_parameter_are_refused_before_the_route_reads_it(
         self, client: httpx.AsyncClient, auditor: AppUser
@@ -55,9 +54,8 @@ class TestControlCharacters:
         response = await client.get("/api/v1/organisations/bawso%00")
 
         body = assert_problem(response, 422, "validation-failed")
-        assert body["errors"] == [
-            {"field": "path", "message": "must not contain control characters"}
-        ]
+        assert body["errors"] == [{"field": "path", "message": CONTROL_CHARACTERS_REFUSED}]
+        assert body["instance"] == "/api/v1/organisations/bawso%00"  # escaped, never raw
         assert response.headers["X-Request-ID"]
 
     @pytest.mark.parametrize("character", ["\t", "\n", "\r", "é", "\u200b"])

@@ -12,7 +12,7 @@ from app.settings import DEVELOPMENT_SECRET, Settings
 SAFE = {
     "env": "production",
     "secret_key": "k" * 32,
-    "audit_signing_key": "seed",
+    "audit_signing_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     "database_url": "postgresql://nrm_app@db.internal/nrm",
 }
 
@@ -142,3 +142,30 @@ class TestDatabaseUrl:
     def test_other_drivers_are_refused_in_words(self, given: str) -> None:
         with pytest.raises(ValidationError, match=r"must be a SQLite .* or PostgreSQL"):
             Settings.model_validate({"database_url": given})
+
+
+class TestValuesRefusedAtStart:
+    """A typo in a setting is one line at start, never a traceback later (issue 9, item 12)."""
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("log_level", "LOUD"),
+            ("argon2_memory_kib", 99_999_999_999),
+            ("argon2_time_cost", 10_000),
+            ("guidance_version", ""),
+            ("audit_signing_key", "notbase64!!"),
+            ("audit_signing_key", "c2hvcnQ="),  # base64 of 5 bytes
+        ],
+    )
+    def test_is_refused(self, name: str, value: object) -> None:
+        with pytest.raises(ValidationError) as error:
+            Settings.model_validate({name: value})
+        assert [e["loc"] for e in error.value.errors()] == [(name,)]
+
+    def test_a_log_level_is_read_in_any_case(self) -> None:
+        assert Settings.model_validate({"log_level": "warning"}).log_level == "WARNING"
+
+    def test_a_key_from_keygen_is_accepted(self) -> None:
+        key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+        assert Settings.model_validate({"audit_signing_key": key}).audit_signing_key == key

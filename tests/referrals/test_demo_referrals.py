@@ -141,7 +141,7 @@ class TestDemoInProduction:
             {
                 "env": "production",
                 "secret_key": "s" * 32,
-                "audit_signing_key": "seed",
+                "audit_signing_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                 "database_url": "postgresql://nobody@127.0.0.1:9/none",
             }
         )
