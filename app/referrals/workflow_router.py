@@ -11,9 +11,12 @@ lives here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -82,6 +85,29 @@ def _representation(
 ) -> JSONResponse:
     view = presenters.for_viewer(done.referral, actor, _settings(request).secret_key)
     return _answer(view, done)
+
+
+async def _run_and_show(
+    command: Callable[..., Awaitable[CommandResult[Referral]]],
+    request: Request,
+    session: AsyncSession,
+    actor: Principal,
+    referral_id: uuid.UUID,
+    body: BaseModel,
+    now: datetime,
+    if_match: str | None,
+) -> JSONResponse:
+    """Run a command that answers with the referral, and show it to the caller with its ETag."""
+    done = await command(
+        session,
+        actor,
+        referral_id,
+        expected_version=if_match,
+        body=body,
+        now=now,
+        settings=_settings(request),
+    )
+    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/decisions", status_code=201, response_model=DecisionRead, responses=_COMMAND)
@@ -210,16 +236,9 @@ async def withdraw(
 ) -> JSONResponse:
     """Withdraw the referral, with a reason, at any time before a conclusive decision. A
     proposal awaiting review is rejected and an open reconsideration request declined."""
-    done = await case_commands.withdraw(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.withdraw, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/suspend", response_model=ReferralRead, responses=_COMMAND)
@@ -234,16 +253,9 @@ async def suspend(
 ) -> JSONResponse:
     """Suspend the referral while the person is missing, with a reason: no deadline runs
     until it is resumed. Not while a proposed decision awaits its review."""
-    done = await case_commands.suspend(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.suspend, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/resume", response_model=ReferralRead, responses=_COMMAND)
@@ -258,16 +270,9 @@ async def resume(
 ) -> JSONResponse:
     """Resume a suspended referral, with a reason: it returns to the status it left, `rg_due`
     is counted afresh and the other deadlines move on by the time suspended."""
-    done = await case_commands.resume(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.resume, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/assign", response_model=ReferralRead, responses=_COMMAND)
@@ -282,16 +287,9 @@ async def assign(
 ) -> JSONResponse:
     """Assign the referral to an active decision maker of the unit it is routed to (the caller
     when `user_id` is left out)."""
-    done = await case_commands.assign(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.assign, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/age", response_model=ReferralRead, responses=_COMMAND)
@@ -307,16 +305,9 @@ async def record_age(
     """Record an age assessment (a date of birth or an estimated age) with a reason; whether
     the person is a child, and so where the referral is decided, follows the new age. A
     person found to be an adult needs their consent recorded (422 otherwise)."""
-    done = await case_commands.record_age(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.record_age, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/reroute", response_model=ReferralRead, responses=_COMMAND)
@@ -331,16 +322,9 @@ async def reroute(
 ) -> JSONResponse:
     """Route the referral to another decision unit, with a reason: the new unit sees it and
     the old one no longer does. `to` must be the code of a decision unit (422 otherwise)."""
-    done = await case_commands.reroute(
-        session,
-        actor,
-        referral_id,
-        expected_version=if_match,
-        body=body,
-        now=now,
-        settings=_settings(request),
+    return await _run_and_show(
+        case_commands.reroute, request, session, actor, referral_id, body, now, if_match
     )
-    return _representation(request, actor, done)
 
 
 @router.post(f"{_PATH}/notes", status_code=201, response_model=NoteRead, responses=_COMMAND)
