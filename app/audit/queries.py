@@ -42,7 +42,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, defer
 
 from app.audit import fences
-from app.audit.actions import Action
 from app.audit.models import AuditEvent, AuditStream, Track
 
 EXPORT_BATCH = 1000
@@ -55,7 +54,7 @@ class EventFilters:
     referral_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     organisation: str | None = None
-    action: Action | None = None
+    action: str | None = None
     track: Track | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
