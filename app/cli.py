@@ -121,11 +121,19 @@ async def _forbidden_role_combinations(settings: Settings) -> dict[str, list[str
         await engine.dispose()
 
 
+READ_FROM_STDIN = "-"
+
+
+def _password(given: str) -> str:
+    """The password as given, or one line of standard input for `-` (kept out of `ps`)."""
+    return sys.stdin.readline().rstrip("\r\n") if given == READ_FROM_STDIN else given
+
+
 def _cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     body = UserCreate(
         username=args.username,
         display_name=args.display_name or args.username,
-        password=args.password,
+        password=_password(args.password),
         organisation=args.organisation,
         roles=[Role(r) for r in args.role],
     )
@@ -190,7 +198,12 @@ def _add_users(sub: Any) -> None:
     users = sub.add_parser("users", help="users").add_subparsers(dest="users", required=True)
     create = users.add_parser("create", help="create a user")
     create.add_argument("--username", required=True, help="the name to sign in with")
-    create.add_argument("--password", required=True, help="at least 12 characters")
+    create.add_argument(
+        "--password",
+        required=True,
+        help="at least 12 characters, hard to guess; `-` reads it from standard input, so it "
+        "never shows in the process list",
+    )
     create.add_argument(
         "--organisation", required=True, help="the organisation's code (all-wales-decision-unit)"
     )

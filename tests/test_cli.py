@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from app.audit.models import AuditEvent
 from app.cli import main
 from app.db import create_sessionmaker, transaction
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
+from app.identity.security import verify_password
 from app.settings import get_settings
 from tests.conftest import fresh_engine
 from tests.databases import Backend
@@ -126,6 +128,24 @@ class TestUsersCreate:
         )
         assert code == 0
         assert _count(nrm_env, User) == 1
+
+    def test_reads_the_password_from_standard_input_for_a_dash(
+        self, nrm_env: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        main(["db", "upgrade"])
+        monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-from-stdin\n"))
+        args = ["--username", "ops-admin", "--password", "-", *ADMIN]
+        assert main(["users", "create", *args]) == 0
+
+        async def stored_hash() -> str:
+            engine = fresh_engine(nrm_env)
+            async with engine.connect() as connection:
+                value = await connection.scalar(select(User.password_hash))
+            await engine.dispose()
+            return str(value)
+
+        settings = get_settings()
+        assert verify_password(settings, asyncio.run(stored_hash()), "a-long-password-from-stdin")
 
     def test_refuses_a_short_password_with_status_1(
         self, nrm_env: str, capsys: pytest.CaptureFixture[str]
