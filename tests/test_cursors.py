@@ -136,6 +136,7 @@ SIGNED_BUT_UNUSABLE = {
         {"created_at": "2026-01-01T00:00:00", "id": "0" * 32},
     ],
     "/api/v1/audit/events": [{}, {"seq": "1"}, {"seq": -1}],
+    "/api/v1/queue": [{}, {"due": 1, "reference": "NRM-W-2026-000001"}, {"due": "2026-12-04"}],
 }
 
 
@@ -152,12 +153,14 @@ class TestSignedCursorsWithValuesAListCannotUse:
         app: FastAPI,
         client: httpx.AsyncClient,
         reader: AppUser,
+        decider: AppUser,
         path: str,
         values: dict[str, object],
     ) -> None:
         cursor = encode_cursor(values, key=cursor_key(app.state.settings), scope=path)
+        user = decider if path.endswith("/queue") else reader
 
-        response = await client.get(path, params={"cursor": cursor}, headers=reader.headers)
+        response = await client.get(path, params={"cursor": cursor}, headers=user.headers)
 
         assert response.status_code == 422, response.text
         assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

@@ -27,7 +27,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.http import PageParams
+from app.http import PageParams, invalid_cursor
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.facts import facts_of, open_request
@@ -110,8 +110,10 @@ def _work(referrals: Sequence[Referral], wanted: frozenset[NextAction]) -> Itera
 def _page(items: list[QueueItem], paging: PageParams) -> Page[QueueItem]:
     after = paging.after()
     if after is not None:
-        start = (str(after.get("due")), str(after.get("reference")))
-        items = [item for item in items if _key(item) > start]
+        due, reference = after.get("due"), after.get("reference")
+        if not (isinstance(due, str) and isinstance(reference, str)):
+            raise invalid_cursor()
+        items = [item for item in items if _key(item) > (due, reference)]
     page = items[: paging.limit]
     cursor = None
     if len(items) > paging.limit:
