@@ -30,13 +30,17 @@ def _compose() -> dict[str, Any]:
     return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
 
 
-def _has_docker_compose() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(
-        ["docker", "compose", "version"], capture_output=True, timeout=30, check=False
-    )
-    return probe.returncode == 0
+def _compose_command() -> list[str] | None:
+    """The compose CLI on this machine: the `docker compose` plugin, or the standalone
+    `docker-compose` (Debian's package), or None."""
+    if shutil.which("docker") is not None:
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, timeout=30, check=False
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    standalone = shutil.which("docker-compose")
+    return [standalone] if standalone else None
 
 
 class TestDockerignore:
@@ -125,10 +129,12 @@ class TestCompose:
         assert app["environment"]["NRM_WORKERS"] == "${NRM_WORKERS:-2}"
         assert "--workers" not in app["command"]
 
-    @pytest.mark.skipif(not _has_docker_compose(), reason="docker compose is not installed")
+    @pytest.mark.skipif(_compose_command() is None, reason="no docker compose on this machine")
     def test_docker_compose_accepts_the_file(self) -> None:
+        compose = _compose_command()
+        assert compose is not None
         result = subprocess.run(
-            ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+            [*compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
             capture_output=True,
             text=True,
             timeout=60,
