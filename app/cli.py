@@ -152,6 +152,19 @@ def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_seed_scale(args: argparse.Namespace, settings: Settings) -> int:
+    from app.seeding import scale
+
+    try:
+        print(asyncio.run(scale.seed(settings, referrals=args.referrals)))  # noqa: T201
+    except scale.NeedsPostgreSQL as exc:
+        raise UsageError(str(exc)) from exc
+    except scale.RefusedInProduction as exc:
+        _error(str(exc))
+        return EXIT_REFUSED
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -230,6 +243,18 @@ def _add_seed_and_serve(sub: Any) -> None:
         "so that statistics show more than suppressed cells (each run adds N)",
     )
     demo.set_defaults(handler=_cmd_seed_demo)
+    scale = seed.add_parser(
+        "scale", help="generated data for measuring (PostgreSQL, not production)"
+    )
+    scale.add_argument(
+        "--referrals",
+        type=_between(1, 10_000_000),
+        required=True,
+        metavar="N",
+        help="N referrals in every status, with decisions, notes, immigration records and "
+        "about 20 chained audit events each, generated inside PostgreSQL",
+    )
+    scale.set_defaults(handler=_cmd_seed_scale)
     serve = sub.add_parser("serve", help="run the service")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(

@@ -43,6 +43,8 @@ _PG_COLUMNS_AS_CANONICAL = """'{"action":' || to_json(action)::text
     || ',"stream":' || to_json(stream)::text
     || ',"track":' || to_json(track)::text
     || ',"v":1}'"""
+# Public for `nrm seed scale`, which builds its events' canonical text with it (app.seeding).
+COLUMNS_AS_CANONICAL = _PG_COLUMNS_AS_CANONICAL
 # One aggregate over every chain (or one range of streams): an event is bad when its position
 # does not follow the one before it in its stream, its seq is not greater than that event's, its
 # prev_hash is not that event's hash, its hash does not recompute from its stored canonical

@@ -1,0 +1,1 @@
+"""Generated data for trying the service at scale (`nrm seed scale`); never in production."""
