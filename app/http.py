@@ -16,9 +16,10 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -137,6 +138,9 @@ def decode_cursor(cursor: str, *, key: bytes, scope: str) -> dict[str, Any]:
     return value
 
 
+Position = TypeVar("Position", bound=BaseModel)
+
+
 class PageParams:
     """`limit` (1-200, default 50) and `cursor`, as every list takes them; cursors are signed
     for the list's path (`next_cursor` makes them, `after` reads them back)."""
@@ -153,11 +157,17 @@ class PageParams:
         self._key = cursor_key(settings)
         self._scope = request.url.path
 
-    def after(self) -> dict[str, Any] | None:
-        """The decoded cursor, or None on the first page."""
+    def after(self, shape: type[Position]) -> Position | None:
+        """Where the page starts, read from the cursor as the list's `shape`; None on the
+        first page. A cursor this list did not sign, or whose values do not fit `shape`
+        (possible only to whoever holds the secret), is 422 on `cursor`."""
         if not self.cursor:
             return None
-        return decode_cursor(self.cursor, key=self._key, scope=self._scope)
+        values = decode_cursor(self.cursor, key=self._key, scope=self._scope)
+        try:
+            return shape.model_validate(values)
+        except ValidationError as exc:
+            raise invalid_cursor() from exc
 
     def next_cursor(self, values: dict[str, Any]) -> str:
         """The cursor of the page that continues after `values`."""

@@ -6,7 +6,7 @@ checkpoint is no longer covered; `checkpoint` exits 1 without a signing
 key (it never makes one up) and stamps the checkpoint with the service clock, as the API does.
 Run `nrm audit checkpoint` from cron: it is how checkpoints are scheduled (docs/audit.md).
 `keygen` reads no settings, so it works before any are made. Times given to `export` are read
-by the API's own rule (pydantic's `AwareDatetime`): RFC 3339 with a zone, else refused.
+by the API's own rule (`app.schemas.Moment`): RFC 3339 with a zone, in UTC, else refused.
 """
 
 from __future__ import annotations

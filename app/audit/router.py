@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import StringConstraints, WithJsonSchema
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, WithJsonSchema
 
 from app.audit import checkpoints, queries
 from app.audit.actions import Action
@@ -78,17 +78,16 @@ def event_filters(
 Filters = Annotated[queries.EventFilters, Depends(event_filters)]
 
 
+class EventsAfter(BaseModel):
+    """A page of events starts after this seq."""
+
+    seq: Annotated[StrictInt, Field(ge=0)]
+
+
 def after_seq(paging: PageParams) -> int:
     """The seq a cursor continues after (0 on the first page); 422 for a cursor not ours."""
-    after = paging.after()
-    if after is None:
-        return 0
-    seq = after.get("seq")
-    if type(seq) is not int or seq < 0:
-        raise ValidationFailed(
-            "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
-        )
-    return seq
+    after = paging.after(EventsAfter)
+    return after.seq if after else 0
 
 
 @router.get("/audit/events", response_model=Page[AuditEventRead])

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, StrictStr
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import InvalidCredentials, TooManyRequests
-from app.http import AppSettings, DbSession, Paging, RequestNow, invalid_cursor
+from app.http import AppSettings, DbSession, Paging, RequestNow
 from app.identity import service
 from app.identity.deps import CurrentPrincipal, Requires
 from app.identity.models import User
@@ -96,17 +97,22 @@ async def me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
     return present_user(user)
 
 
+class OrganisationsAfter(BaseModel):
+    """A page of organisations starts after this code."""
+
+    code: StrictStr
+
+
 @router.get("/organisations")
 async def organisations(
     session: DbSession, _user: AnyUser, paging: Paging
 ) -> Page[OrganisationRead]:
     """A page of the organisations, in order of code, with their sector and, for a child
     decision panel, its local authority."""
-    after = paging.after()
-    code = after.get("code") if after is not None else None
-    if after is not None and not isinstance(code, str):
-        raise invalid_cursor()
-    rows = await service.list_organisations(session, after=code, limit=paging.limit + 1)
+    after = paging.after(OrganisationsAfter)
+    rows = await service.list_organisations(
+        session, after=after.code if after else None, limit=paging.limit + 1
+    )
     more = len(rows) > paging.limit
     rows = rows[: paging.limit]
     cursor = paging.next_cursor({"code": rows[-1].code}) if more else None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -23,6 +23,7 @@ from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.workflow import Status
+from app.schemas import Moment
 
 # Who sees a referral: its referrer's first responders, its routed unit's deciders and panel,
 # every auditor. Immigration officers and admins see none through these queries.
@@ -125,30 +126,17 @@ class ListFilters:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """Where a page starts: after this (created_at, id), newest first."""
+class Keyset(BaseModel):
+    """Where a page starts: after this (created_at, id), newest first. As a cursor's values
+    it is read through `Moment`, so a time without a zone or past the year 9999 is refused."""
 
-    created_at: datetime
+    model_config = ConfigDict(frozen=True)
+
+    created_at: Moment
     id: uuid.UUID
 
     def cursor_values(self) -> dict[str, str]:
         return {"created_at": self.created_at.isoformat(), "id": str(self.id)}
-
-    @classmethod
-    def from_cursor(cls, values: dict[str, Any]) -> Keyset:
-        """The keyset inside a decoded cursor; anything else is 422 on `cursor`."""
-        try:
-            at = datetime.fromisoformat(str(values["created_at"]))
-            key = uuid.UUID(str(values["id"]))
-            if at.tzinfo is None:
-                raise ValueError("a cursor's time has a zone")
-            at = at.astimezone(UTC)  # near year 1 or 9999 an offset can overflow
-        except (KeyError, ValueError, OverflowError) as exc:
-            raise ValidationFailed(
-                "the cursor is not valid", errors=[FieldError("cursor", "not a valid cursor")]
-            ) from exc
-        return cls(at, key)
 
 
 def _filtered(principal: Principal, filters: ListFilters) -> Select[Referral]:
@@ -188,7 +176,7 @@ async def list_page(
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], Keyset(last.created_at, last.id)
+    return rows[:limit], Keyset(created_at=last.created_at, id=last.id)
 
 
 async def get_outcome_of(

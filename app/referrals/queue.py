@@ -24,10 +24,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
 
+from pydantic import BaseModel, StrictStr
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.http import PageParams, invalid_cursor
+from app.http import PageParams
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.facts import facts_of, open_request
@@ -107,13 +108,17 @@ def _work(referrals: Sequence[Referral], wanted: frozenset[NextAction]) -> Itera
             )
 
 
+class QueueAfter(BaseModel):
+    """A page of the queue starts after this (due, reference), as `_key` orders items."""
+
+    due: StrictStr
+    reference: StrictStr
+
+
 def _page(items: list[QueueItem], paging: PageParams) -> Page[QueueItem]:
-    after = paging.after()
+    after = paging.after(QueueAfter)
     if after is not None:
-        due, reference = after.get("due"), after.get("reference")
-        if not (isinstance(due, str) and isinstance(reference, str)):
-            raise invalid_cursor()
-        items = [item for item in items if _key(item) > (due, reference)]
+        items = [item for item in items if _key(item) > (after.due, after.reference)]
     page = items[: paging.limit]
     cursor = None
     if len(items) > paging.limit:

@@ -102,8 +102,7 @@ async def list_referrals(
     submission; `status` is one of the referral statuses."""
     # No access event: a summary holds no personal data (reference, status, dates, unit).
     filters = queries.ListFilters(status, created_from, created_to)
-    cursor = paging.after()
-    after = queries.Keyset.from_cursor(cursor) if cursor is not None else None
+    after = paging.after(queries.Keyset)
     rows, next_key = await queries.list_page(
         session, viewer, filters, after=after, limit=paging.limit
     )

@@ -44,7 +44,6 @@ from app.referrals.models import Referral
 from app.referrals.schemas import DecisionRead, NoteRead, ReconsiderationRead, ReferralRead
 from app.routing import api_router
 from app.schemas import Page
-from app.settings import Settings
 
 router = api_router(tags=["workflow"])
 
@@ -67,10 +66,6 @@ _PATH = "/referrals/{referral_id}"
 _COMMAND = problems(409)
 
 
-def _settings(request: Request) -> Settings:
-    return get_app_settings(request)
-
-
 def _answer(body: BaseModel, done: CommandResult[object], status_code: int = 200) -> JSONResponse:
     """A command's answer with the referral's new ETag (API.md "Concurrency")."""
     return JSONResponse(
@@ -83,7 +78,7 @@ def _answer(body: BaseModel, done: CommandResult[object], status_code: int = 200
 def _representation(
     request: Request, actor: Principal, done: CommandResult[Referral]
 ) -> JSONResponse:
-    view = presenters.for_viewer(done.referral, actor, _settings(request).secret_key)
+    view = presenters.for_viewer(done.referral, actor, get_app_settings(request).secret_key)
     return _answer(view, done)
 
 
@@ -105,7 +100,7 @@ async def _run_and_show(
         expected_version=if_match,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _representation(request, actor, done)
 
@@ -130,7 +125,7 @@ async def decide(
         expected_version=if_match,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _answer(presenters.decision(done.answer), done, 201)
 
@@ -159,7 +154,7 @@ async def review(
         expected_version=if_match,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _answer(presenters.decision(done.answer), done)
 
@@ -188,7 +183,7 @@ async def request_reconsideration(
         expected_version=if_match,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _answer(presenters.reconsideration(done.answer), done, 201)
 
@@ -219,7 +214,7 @@ async def decide_reconsideration(
         expected_version=if_match,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _representation(request, actor, done)
 
@@ -347,7 +342,7 @@ async def add_note(
         expected_version=None,
         body=body,
         now=now,
-        settings=_settings(request),
+        settings=get_app_settings(request),
     )
     return _answer(presenters.note(done.answer), done, 201)
 

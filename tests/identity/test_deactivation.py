@@ -97,6 +97,27 @@ class TestLastAdmin:
 
 
 @pytest.mark.committing
+async def _two_admins_held_at_the_check(
+    app: FastAPI, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> tuple[AppUser, AppUser]:
+    """Two admins; on PostgreSQL both requests are held until both are past their checks,
+    before either locks (SQLite serialises whole transactions anyway)."""
+    async with app.state.sessionmaker() as session:
+        first = await make_user(app, session, Role.ADMIN)
+        second = await make_user(app, session, Role.ADMIN)
+    if backend.name == "postgresql":
+        barrier = asyncio.Barrier(2)
+        real = service._refuse_removing_the_last_admin
+
+        async def held(*args: object) -> None:
+            async with asyncio.timeout(10):
+                await barrier.wait()
+            await real(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(service, "_refuse_removing_the_last_admin", held)
+    return first, second
+
+
 @pytest.mark.slow
 class TestTwoAdminsRemovingEachOther:
     async def test_one_of_them_is_refused_deactivating(
@@ -106,19 +127,7 @@ class TestTwoAdminsRemovingEachOther:
         backend: Backend,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        async with committed_app.state.sessionmaker() as session:
-            first = await make_user(committed_app, session, Role.ADMIN)
-            second = await make_user(committed_app, session, Role.ADMIN)
-        if backend.name == "postgresql":  # both past their checks before either locks
-            barrier = asyncio.Barrier(2)
-            real = service._refuse_removing_the_last_admin
-
-            async def held(*args: object) -> None:
-                async with asyncio.timeout(10):
-                    await barrier.wait()
-                await real(*args)  # type: ignore[arg-type]
-
-            monkeypatch.setattr(service, "_refuse_removing_the_last_admin", held)
+        first, second = await _two_admins_held_at_the_check(committed_app, backend, monkeypatch)
         c = committed_client
         responses = await asyncio.gather(
             _patch(c, first, second, {"active": False}), _patch(c, second, first, {"active": False})
@@ -144,19 +153,7 @@ class TestTwoAdminsRemovingEachOther:
     ) -> None:
         # A role change writes user_roles, not users: the admins' set must be read again
         # after the locks, or both see the other still an admin and both succeed.
-        async with committed_app.state.sessionmaker() as session:
-            first = await make_user(committed_app, session, Role.ADMIN)
-            second = await make_user(committed_app, session, Role.ADMIN)
-        if backend.name == "postgresql":
-            barrier = asyncio.Barrier(2)
-            real = service._refuse_removing_the_last_admin
-
-            async def held(*args: object) -> None:
-                async with asyncio.timeout(10):
-                    await barrier.wait()
-                await real(*args)  # type: ignore[arg-type]
-
-            monkeypatch.setattr(service, "_refuse_removing_the_last_admin", held)
+        first, second = await _two_admins_held_at_the_check(committed_app, backend, monkeypatch)
         c = committed_client
         demote = {"roles": ["auditor"]}
         responses = await asyncio.gather(
