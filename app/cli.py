@@ -34,6 +34,7 @@ from app.identity import reference
 from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.schemas import UserCreate
+from app.referrals.references import ensure_sequences
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +80,8 @@ async def _after_migrations(settings: Settings, grant_to: str | None) -> int:
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             changed = await reference.load(session, now=real_now())
-            if grant_to is not None:
+            if grant_to is not None:  # a role that may not create sequences: make them now
+                await ensure_sequences(session, range(real_now().year, real_now().year + 11))
                 role = engine.dialect.identifier_preparer.quote(grant_to)
                 for statement in APP_ROLE_GRANTS:
                     await session.execute(text(statement.format(role=role)))
