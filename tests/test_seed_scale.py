@@ -7,11 +7,13 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.verify import verify_trail
 from app.cli import main
 from app.db import create_sessionmaker
 from app.referrals.models import Decision, Note, Referral
+from app.referrals.queries import full_load
 from app.referrals.workflow import Stage, Status
 from app.reports import service
 from app.reports.queries import Period
@@ -19,6 +21,7 @@ from app.reports.schemas import REFERRAL_BREAKDOWNS, Breakdown
 from app.settings import get_settings
 from tests.conftest import fresh_engine
 from tests.databases import Backend
+from tests.referrals.test_queue_position import expected
 
 REFERRALS = 200
 EVENTS_EACH = 20
@@ -64,6 +67,17 @@ class TestSeedScale:
         assert statuses == {s.value for s in Status}
         assert decisions
         assert notes
+
+    async def test_each_referral_holds_its_place_in_the_queue(self, seeded: str) -> None:
+        engine = fresh_engine(seeded)
+        try:
+            async with AsyncSession(engine) as session:
+                referrals = (await session.scalars(select(Referral).options(*full_load()))).all()
+                positions = [((r.next_action, r.queue_due), expected(r)) for r in referrals]
+        finally:
+            await engine.dispose()
+        assert {stored for stored, _ in positions if stored[0]}  # some wait in the queue
+        assert all(stored == worked_out for stored, worked_out in positions)
 
     async def test_the_audit_trail_verifies_with_twenty_events_a_referral(
         self, seeded: str

@@ -28,6 +28,7 @@ from app.intake.schemas import DutyToNotifyCreate, PotentialVictim, ReferralCrea
 from app.referrals import queries
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
 from app.referrals.deadlines import add_working_days, wales_date
+from app.referrals.facts import queue_position
 from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
 from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, next_reference
 from app.referrals.routing import deciding_unit, routing_rule
@@ -97,6 +98,7 @@ async def file_referral(
     referral = _new_referral(body, actor, child=child, unit_id=unit.id, now=now, today=today)
     referral.reference = await next_reference(session, REFERRAL_SERIES, today.year)
     referral.rg_due = add_working_days(today, settings.rg_due_working_days)
+    queue_position(referral)  # awaiting its RG decision, due on rg_due
     session.add(referral)
     await session.flush()
     await _record_filing(session, actor, referral, unit.code, now=now)

@@ -35,7 +35,7 @@ from app.identity.models import User
 from app.identity.principal import Principal
 from app.referrals import clocks, queries, workflow
 from app.referrals.deadlines import wales_date
-from app.referrals.facts import facts_of, pending_proposal
+from app.referrals.facts import facts_of, pending_proposal, queue_position
 from app.referrals.models import Note, Referral
 from app.referrals.workflow import Command, Facts, Relation, Transition
 from app.settings import Settings
@@ -162,7 +162,9 @@ async def record(
     now: datetime,
     changes: dict[str, Any],
 ) -> None:
-    """Flush the referral (its UPDATE checks the version), then append the one event."""
+    """Keep its queue position, flush the referral (its UPDATE checks the version), then append
+    the one event."""
+    queue_position(referral)
     flag_modified(referral, "status")  # the version moves even with a child-only change
     await session.flush()
     await audit.record(

@@ -1,19 +1,30 @@
-"""From a loaded referral to the workflow's pure `Facts`: what the guards read.
+"""From a loaded referral to the workflow's pure `Facts`: what the guards read, and where the
+referral stands in its unit's queue.
 
 Needs the referral's decisions and reconsideration requests loaded.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
 from app.referrals.workflow import (
     STATE_BEFORE_NEGATIVE,
     DecisionStatus,
     Facts,
+    NextAction,
     Outcome,
     ReconsiderationStatus,
     Stage,
     Status,
+    next_action,
+)
+
+NO_DUE_DATE = date.max  # the queue's order puts work with no due date last
+# Statuses in which a referral can wait on its unit (final and suspended ones never do).
+WAITING = frozenset(
+    {Status.AWAITING_RG, Status.RECOVERY_PERIOD, Status.RG_NEGATIVE, Status.CG_NEGATIVE}
 )
 
 
@@ -67,3 +78,25 @@ def facts_of(referral: Referral) -> Facts:
         ),
         status_before_negative=STATE_BEFORE_NEGATIVE.get(status),
     )
+
+
+def due_of(referral: Referral, action: NextAction) -> date | None:
+    """The date the queue orders an item by (API.md `GET /queue`)."""
+    if action in (NextAction.RG_DECISION, NextAction.RG_REVIEW):
+        return referral.rg_due
+    if action == NextAction.CG_DECISION:
+        return referral.recovery_period_ends
+    if action == NextAction.PANEL_REVIEW:
+        return referral.panel_review_due
+    request = open_request(referral)
+    return request.due_on if request else None
+
+
+def queue_position(referral: Referral) -> None:
+    """Keep the referral's place in its unit's queue (`next_action`, `queue_due`) in step with
+    the workflow: every command calls this before it flushes, as the intake does."""
+    waiting = referral.status in WAITING
+    action = next_action(facts_of(referral)) if waiting else None
+    referral.next_action = action.value if action else None
+    due = due_of(referral, action) if action else None
+    referral.queue_due = (due or NO_DUE_DATE) if action else None

@@ -40,6 +40,7 @@ from app.referrals.vocabulary import (
 )
 from app.referrals.workflow import (
     DecisionStatus,
+    NextAction,
     Outcome,
     ReconsiderationStatus,
     Stage,
@@ -69,6 +70,19 @@ class Referral(Base):
         Index("ix_referrals_created_at", "created_at"),
         # Statistics count the referrals filed in a period (docs/statistics.md).
         Index("ix_referrals_created_on", "created_on"),
+        CheckConstraint(
+            "next_action IS NULL OR " + check_in("next_action", NextAction), name="next_action"
+        ),
+        # The queue (app.referrals.queue): one unit's work of one kind, earliest due first.
+        Index(
+            "ix_referrals_queue",
+            "routed_to_id",
+            "next_action",
+            "queue_due",
+            "reference",
+            postgresql_where=text("next_action IS NOT NULL"),
+            sqlite_where=text("next_action IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -115,6 +129,12 @@ class Referral(Base):
     # Suspension: where to return, and since when (no deadline runs meanwhile).
     status_before_suspension: Mapped[str | None] = mapped_column(String(32))
     suspended_on: Mapped[date | None] = mapped_column(Date)
+    # Where the referral stands in its unit's queue, kept by every command that changes it
+    # (`facts.queue_position`): the work it waits for, if any, and its due date, stored as
+    # 9999-12-31 (`facts.NO_DUE_DATE`) when the work has none, so that the queue's order is one
+    # index. Both are None when the referral waits on nobody.
+    next_action: Mapped[str | None] = mapped_column(String(32))
+    queue_due: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": version}
 

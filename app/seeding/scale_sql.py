@@ -174,7 +174,8 @@ ROWS = [
         other_names, date_of_birth, estimated_age, gender, nationality, languages,
         interpreter_needed, correspondence_language, consent_given, consent_recorded_on,
         exploitation_location, local_authority, exploited_as_child, indicators, account,
-        rg_due, recovery_period_ends, status_before_suspension, suspended_on)
+        rg_due, recovery_period_ends, status_before_suspension, suspended_on, next_action,
+        queue_due)
     SELECT r.id, '{SERIES}' || lpad(CAST(r.n AS text), 9, '0'), r.status, {EVENTS},
         r.created_at, {_CREATED_ON}, r.n % 10 < 2,
         r.referrers[1 + r.n % array_length(r.referrers, 1)],
@@ -193,7 +194,11 @@ ROWS = [
         CASE WHEN r.status IN ('recovery_period', 'cg_positive', 'cg_negative')
             THEN {_on(_RG_AT)} + 30 END,
         CASE WHEN r.status = 'suspended' THEN 'awaiting_rg' END,
-        CASE WHEN r.status = 'suspended' THEN {_on(_at("20"))} END
+        CASE WHEN r.status = 'suspended' THEN {_on(_at("20"))} END,
+        CASE r.status WHEN 'awaiting_rg' THEN 'rg_decision'
+            WHEN 'recovery_period' THEN 'cg_decision' END,
+        CASE r.status WHEN 'awaiting_rg' THEN {_CREATED_ON} + 7
+            WHEN 'recovery_period' THEN {_on(_RG_AT)} + 30 END
     FROM scale_rows AS r""",  # noqa: S608 - constants only
     """INSERT INTO referral_exploitation_types (referral_id, type, position)
     SELECT r.id, t.type, t.position FROM scale_rows AS r CROSS JOIN LATERAL (
