@@ -62,12 +62,16 @@ class Referral(Base):
         ),
         CheckConstraint("correspondence_language IN ('en', 'cy')", name="language"),
         Index("ix_referrals_routed_to_id_status", "routed_to_id", "status"),
+        # GET /referrals, newest first on (created_at, id), for each way a list narrows.
+        Index("ix_referrals_created_at_id", "created_at", "id"),
         Index(
-            "ix_referrals_referring_organisation_id_created_at",
+            "ix_referrals_referring_organisation_id_created_at_id",
             "referring_organisation_id",
             "created_at",
+            "id",
         ),
-        Index("ix_referrals_created_at", "created_at"),
+        Index("ix_referrals_routed_to_id_created_at_id", "routed_to_id", "created_at", "id"),
+        Index("ix_referrals_status_created_at_id", "status", "created_at", "id"),
         # Statistics count the referrals filed in a period (docs/statistics.md).
         Index("ix_referrals_created_on", "created_on"),
         CheckConstraint(

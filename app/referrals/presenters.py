@@ -18,7 +18,6 @@ from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.deadlines import wales_date
-from app.referrals.facts import facts_of
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.schemas import (
     AgeGroup,
@@ -43,7 +42,7 @@ from app.referrals.schemas import (
     StageOutcome,
     UserRef,
 )
-from app.referrals.workflow import DecisionStatus, ReconsiderationStatus, Stage, next_action
+from app.referrals.workflow import DecisionStatus, NextAction, ReconsiderationStatus, Stage
 
 # Who works a case from the routed unit's side (the referrer's side is its first responders).
 _DECIDING_ROLES = frozenset({Role.DECISION_MAKER, Role.PANEL_MEMBER})
@@ -256,7 +255,8 @@ def for_viewer(
 
 
 def summary(referral: Referral) -> ReferralSummary:
-    """A list item; needs decisions and requests loaded for `next_action`."""
+    """A list item: `next_action` is the referral's stored place in the queue, which every
+    command keeps equal to the workflow's (`facts.queue_position`)."""
     return ReferralSummary(
         id=referral.id,
         reference=referral.reference,
@@ -264,7 +264,7 @@ def summary(referral: Referral) -> ReferralSummary:
         created_at=referral.created_at,
         routed_to=OrganisationSummary.model_validate(referral.routed_to),
         deadlines=deadlines(referral),
-        next_action=next_action(facts_of(referral)),
+        next_action=NextAction(referral.next_action) if referral.next_action else None,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -102,12 +102,8 @@ async def load(
 
 
 def summary_load() -> Sequence[LoaderOption]:
-    """What a list item shows: the routed unit, and what `next_action` reads (no N+1)."""
-    return (
-        selectinload(Referral.routed_to),
-        selectinload(Referral.decisions),
-        selectinload(Referral.reconsideration_requests),
-    )
+    """What a list item shows besides the row: the routed unit (no N+1)."""
+    return (selectinload(Referral.routed_to),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +161,9 @@ async def list_page(
     """
     query = _filtered(principal, filters)
     if after is not None:
-        query = query.where(
-            or_(
-                Referral.created_at < after.created_at,
-                and_(Referral.created_at == after.created_at, Referral.id < after.id),
-            )
-        )
+        # One row comparison, which an index on (…, created_at, id) answers directly.
+        key = tuple_(Referral.created_at, Referral.id)
+        query = query.where(key < (after.created_at, after.id))
     query = query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit + 1)
     rows = list((await session.scalars(query.options(*summary_load()))).all())
     if len(rows) <= limit:

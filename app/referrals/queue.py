@@ -84,7 +84,7 @@ def _one_kind(
     )
     if after is not None:
         key = tuple_(Referral.queue_due, Referral.reference)
-        query = query.where(key > tuple_(date.fromisoformat(after.due), after.reference))
+        query = query.where(key > (date.fromisoformat(after.due), after.reference))
     kind = query.order_by(Referral.queue_due, Referral.reference).limit(limit).subquery()
     return select(kind.c.id, kind.c.queue_due, kind.c.reference)
 
@@ -117,11 +117,12 @@ async def queue(session: AsyncSession, principal: Principal, paging: PageParams)
 
 
 def _item(referral: Referral) -> QueueItem:
-    due = referral.queue_due
+    due, action = referral.queue_due, referral.next_action
+    assert action is not None  # the query took only referrals that wait for something
     return QueueItem(
         referral_id=referral.id,
         reference=referral.reference,
-        next_action=NextAction(referral.next_action),
+        next_action=NextAction(action),
         due=None if due == NO_DUE_DATE else due,
         assigned_to=user_ref(referral.assigned_to) if referral.assigned_to else None,
     )

@@ -51,6 +51,9 @@ async def test_every_command_keeps_the_position_the_workflow_gives(
     assert ("rg_negative", "reconsideration") in positions
     for referral in every_state:
         assert (referral.next_action, referral.queue_due) == expected(referral), referral.status
+        # Lists show the stored action: it must be the workflow's in every reachable state.
+        workflow_says = next_action(facts_of(referral))
+        assert referral.next_action == (workflow_says.value if workflow_says else None)
 
 
 async def test_the_migration_computes_the_same_position(
