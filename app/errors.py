@@ -145,3 +145,13 @@ class TimeLimitExceeded(DatabaseUnavailable):
     net that no valid request reaches; the database was busy or the work too large."""
 
     slug, title = "time-limit-exceeded", "The request ran past its time limit"
+
+
+class Overloaded(AppError):
+    """More requests are in flight in this worker than `NRM_MAX_CONCURRENT_REQUESTS` allows
+    (`app.admission`): refused before any work, so the requests already admitted finish."""
+
+    status, slug, title = 503, "overloaded", "The service is overloaded"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from app import logs as app_logging
 from app import openapi, problems
+from app.admission import AdmissionMiddleware
 from app.db import create_engine, create_sessionmaker
 from app.identity import checks as identity_checks
 from app.identity.router import router as identity_router
@@ -56,6 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ControlCharacterMiddleware)
+    # Inside the request context, so a refusal has its request id, log line and metrics.
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait_ms=settings.admission_wait_ms,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(identity_router, prefix=API_PREFIX)

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     statistics_max_span_days: int = Field(default=STATISTICS_MAX_SPAN_DAYS, ge=1, le=36_600)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
     audit_verify_timeout_ms: int = Field(default=900_000, ge=100)
+    # Admission control (app.admission, docs/performance.md "Overload"): requests in flight
+    # per worker process, far above ordinary use; one beyond them waits up to the admission
+    # wait for a slot, then gets 503 `overloaded`. The probes and /metrics are never counted.
+    max_concurrent_requests: int = Field(default=200, ge=1, le=100_000)
+    admission_wait_ms: int = Field(default=100, ge=0, le=10_000)
     # Uvicorn worker processes of `nrm serve` (its `--workers` wins when given).
     workers: int = Field(default=1, ge=1, le=64)
     # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.

@@ -1,9 +1,10 @@
 """Who is calling: the bearer token → the current user, re-read on every request; the role gate.
 
 `Requires(permission)` is the one role check every route uses (403). The user, their roles and
-organisation are loaded from the database each time, so a deactivated user's tokens stop
-working at once, and stay refused after a reactivation (a token carries the user's token
-generation, bumped on deactivation); a role change takes effect on the next request.
+organisation are loaded from the database on every request (once, in one statement, kept on
+`request.state` for the request's other dependencies and its route), so a deactivated user's
+tokens stop working at once, and stay refused after a reactivation (a token carries the user's
+token generation, bumped on deactivation); a role change takes effect on the next request.
 
 A user whose stored roles break the rule of roles held alone (a row older than the rule) acts
 only with `roles.usable_roles(...)`: never with both sides of the wall (docs/separation.md).
@@ -18,7 +19,7 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 
 from app.errors import Forbidden, NotAuthenticated
@@ -32,21 +33,28 @@ from app.identity.security import read_token
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def load_principal(session: AsyncSession, request: Request, token: str | None) -> Principal:
-    """The active user a token of their current generation names, or 401."""
+async def load_signed_in_user(session: AsyncSession, request: Request, token: str | None) -> User:
+    """The active user a token of their current generation names, with their organisation and
+    roles, in one statement; or 401."""
     if not token:
         raise NotAuthenticated("Sign in first: this request needs a bearer token.")
     claims = read_token(get_app_settings(request), token)
     expired = NotAuthenticated("Your sign-in is not valid or has expired: sign in again.")
     if claims is None:
         raise expired
-    user = await session.scalar(
+    result = await session.execute(
         select(User)
         .where(User.id == claims.user_id)
-        .options(selectinload(User.organisation), selectinload(User.role_rows))
+        .options(joinedload(User.organisation, innerjoin=True), joinedload(User.role_rows))
     )
+    user = result.unique().scalar_one_or_none()
     if user is None or not user.is_active or claims.generation != user.token_generation:
         raise expired
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    """The user as the rest of the service sees them (their usable roles only)."""
     roles = usable_roles(user.roles)
     return Principal(
         id=user.id,
@@ -60,13 +68,32 @@ async def load_principal(session: AsyncSession, request: Request, token: str | N
     )
 
 
-async def get_principal(
+async def load_principal(session: AsyncSession, request: Request, token: str | None) -> Principal:
+    """The active user a token of their current generation names, or 401."""
+    return principal_of(await load_signed_in_user(session, request, token))
+
+
+async def get_signed_in_user(
     request: Request, session: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
-    """The current user (401 without a valid token)."""
+) -> User:
+    """The current user's row (401 without a valid token), read once per request: every
+    dependency and route that asks again gets the same row, with no further statement."""
+    cached: User | None = getattr(request.state, "user", None)
+    if cached is None:
+        cached = await load_signed_in_user(session, request, token)
+        request.state.user = cached
+    return cached
+
+
+CurrentUser = Annotated[User, Depends(get_signed_in_user)]
+"""The signed-in user's row, with their organisation and stored roles loaded (`/me`)."""
+
+
+async def get_principal(request: Request, user: CurrentUser) -> Principal:
+    """The current user (401 without a valid token), built once per request."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is None:
-        cached = await load_principal(session, request, token)
+        cached = principal_of(user)
         request.state.principal = cached
     return cached
 

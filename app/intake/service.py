@@ -11,7 +11,6 @@ track).
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -21,11 +20,10 @@ from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
 from app.errors import FieldError, ValidationFailed
-from app.identity.models import LocalAuthority
+from app.identity.models import LocalAuthority, Organisation, User
 from app.identity.principal import Principal
 from app.immigration import service as immigration
 from app.intake.schemas import DutyToNotifyCreate, PotentialVictim, ReferralCreate
-from app.referrals import queries
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
 from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.facts import queue_position
@@ -95,7 +93,8 @@ async def file_referral(
     unit = await deciding_unit(
         session, is_child=child, local_authority=body.exploitation.local_authority
     )
-    referral = _new_referral(body, actor, child=child, unit_id=unit.id, now=now, today=today)
+    relations = await _relations_as_filed(session, actor, unit)
+    referral = _new_referral(body, relations, child=child, now=now, today=today)
     referral.reference = await next_reference(session, REFERRAL_SERIES, today.year)
     referral.rg_due = add_working_days(today, settings.rg_due_working_days)
     queue_position(referral)  # awaiting its RG decision, due on rg_due
@@ -112,8 +111,31 @@ async def file_referral(
             home_office_reference=body.immigration.home_office_reference,
             now=now,
         )
-    # Read back through the one loader: the new rows' relationships are not loaded yet.
-    return await queries.load(session, None, referral.id, fresh=True)
+    # Every relationship the representation shows was set from rows in hand: no read-back.
+    return referral
+
+
+async def _relations_as_filed(
+    session: AsyncSession, actor: Principal, unit: Organisation
+) -> dict[str, Any]:
+    """A new referral's relationships, set before the INSERT so that the representation is
+    built from what the transaction holds instead of reading the referral back. The referrer
+    and the submitter are the rows the bearer token was checked against in this session
+    (`session.get` finds them without a statement; another door's session reads them by key);
+    a new referral has no assignee, decisions, reconsideration requests or notes."""
+    referrer = await session.get(Organisation, actor.organisation_id)
+    submitter = await session.get(User, actor.id)
+    if referrer is None or submitter is None:
+        raise RuntimeError("the acting user or their organisation is missing")
+    return {
+        "referring_organisation": referrer,
+        "submitted_by": submitter,
+        "routed_to": unit,
+        "assigned_to": None,
+        "decisions": [],
+        "reconsideration_requests": [],
+        "notes": [],
+    }
 
 
 async def _record_filing(
@@ -152,10 +174,9 @@ async def _record_filing(
 
 def _new_referral(
     body: ReferralCreate,
-    actor: Principal,
+    relations: dict[str, Any],
     *,
     child: bool,
-    unit_id: uuid.UUID,
     now: datetime,
     today: date,
 ) -> Referral:
@@ -165,9 +186,7 @@ def _new_referral(
         created_at=now,
         created_on=today,
         is_child=child,
-        referring_organisation_id=actor.organisation_id,
-        submitted_by_id=actor.id,
-        routed_to_id=unit_id,
+        **relations,
         **_victim_columns(victim),
         consent_given=None if child or consent is None else consent.given,
         consent_recorded_on=None if child or consent is None else consent.recorded_on,

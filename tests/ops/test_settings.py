@@ -36,8 +36,11 @@ class TestProductionSettings:
     def test_reads_nrm_prefixed_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("NRM_TOKEN_TTL_MINUTES", "7")
         monkeypatch.setenv("NRM_MAX_BODY_BYTES", "4096")
+        monkeypatch.setenv("NRM_MAX_CONCURRENT_REQUESTS", "64")
+        monkeypatch.setenv("NRM_ADMISSION_WAIT_MS", "0")
         settings = Settings()
         assert (settings.token_ttl_minutes, settings.max_body_bytes) == (7, 4096)
+        assert (settings.max_concurrent_requests, settings.admission_wait_ms) == (64, 0)
 
     def test_development_allows_the_default(self) -> None:
         assert Settings.model_validate({"env": "development"}).secret_key == DEVELOPMENT_SECRET
@@ -115,6 +118,8 @@ class TestProductionNeedsExactlyThreeSettings:
         # None: argon2-cffi's own (RFC 9106) costs; only NRM_ENV=test lowers them.
         assert (settings.argon2_time_cost, settings.argon2_memory_kib) == (None, None)
         assert settings.workers == 1
+        # Far above ordinary use (a few dozen at once), docs/performance.md "Overload".
+        assert (settings.max_concurrent_requests, settings.admission_wait_ms) == (200, 100)
 
     def test_accepts_the_reserved_data_keys(self) -> None:
         assert Settings.model_validate({**SAFE, "data_keys": "k1:abc"}).data_keys == "k1:abc"
@@ -156,6 +161,9 @@ class TestValuesRefusedAtStart:
             ("guidance_version", ""),
             ("audit_signing_key", "notbase64!!"),
             ("audit_signing_key", "c2hvcnQ="),  # base64 of 5 bytes
+            ("max_concurrent_requests", 0),
+            ("admission_wait_ms", -1),
+            ("admission_wait_ms", 60_000),
         ],
     )
     def test_is_refused(self, name: str, value: object) -> None:
