@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -217,8 +218,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """Whether a database error means the database cannot be reached (or is locked)."""
-    if isinstance(exc, OperationalError):
+    """Whether a database error means the database cannot be reached (or is locked), or that
+    no connection of the pool came free in time (`TimeoutError`: more requests at once than
+    connections, for longer than the pool waits)."""
+    if isinstance(exc, OperationalError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
