@@ -45,12 +45,21 @@ def seed_to(url: str, referrals: int) -> None:
         say(f"seeded {missing:,} referrals in {time.perf_counter() - started:,.0f} s")
 
 
+def analyze(url: str) -> None:
+    """Give the planner fresh statistics, as autovacuum would in time after a bulk load."""
+    started = time.perf_counter()
+    with psycopg.connect(postgres.libpq(url), autocommit=True) as connection:
+        connection.execute("ANALYZE")
+    say(f"ANALYZE of {postgres.database_of(url)}: {time.perf_counter() - started:.1f} s")
+
+
 def scale(run: Run, url: str, seed: int) -> Measured:
     """Every read figure on the database at `url` (first topped up to `seed` generated
     referrals, if more); its rows go into `run.rows`."""
     if seed:
         seed_to(url, seed)
     servers.nrm(url, "seed", "demo")  # the demo users, where missing
+    analyze(url)
     facts = reads.survey(postgres.libpq(url), run.secret, run.args.depth)
     label = f"{facts.referrals:,} referrals / {facts.events:,} events"
     say(f"\n### Reads at {label} ({postgres.database_of(url)})\n")
