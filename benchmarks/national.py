@@ -114,7 +114,7 @@ def _how(group: argparse._ArgumentGroup) -> None:
     )
     add("--read-clients", type=int, default=1, help="concurrency of each read")
     add("--read-seconds", type=float, default=10.0, help="duration of each read")
-    add("--read-timeout", type=float, default=120.0, help="seconds before a read is an error")
+    add("--read-timeout", type=float, default=600.0, help="seconds before a read is an error")
     add("--statistics-runs", type=int, default=3, help="timed requests of each statistics table")
     add("--depth", type=float, default=0.99, help="how far down each list the deep page starts")
     add("--verify-timeout", type=float, default=3600.0, help="seconds GET /audit/verify may take")
