@@ -1,0 +1,1 @@
+"""The parts of `benchmarks/national.py`, the national benchmark (docs/performance.md)."""
