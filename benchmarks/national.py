@@ -1,6 +1,6 @@
-"""The national benchmark (issue 11): every figure of the issue's table in one run, beside its
-reference (pgbench, a bare endpoint, the first page, the smaller scale) and its goal, printed
-as a Markdown table after how it ran (machine, PostgreSQL and its settings).
+"""The national benchmark: every figure of the performance goals (docs/performance.md) in one
+run, beside its reference (pgbench, a bare endpoint, the first page, the smaller scale) and its
+goal, printed as a Markdown table after how it ran (machine, PostgreSQL and its settings).
 docs/performance.md ("The national benchmark") says what each figure means.
 
     python benchmarks/national.py [--scale-db URL [--scale-db URL]] [--seed N [--seed N]]

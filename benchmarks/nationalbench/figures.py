@@ -1,4 +1,4 @@
-"""The table `benchmarks/national.py` prints: each figure of issue 11 beside its reference and
+"""The table `benchmarks/national.py` prints: each performance goal beside its reference and
 its goal, as Markdown, so that it can be pasted into docs/performance.md.
 
 Every function here turns load generator results (`loadgen.Tally.summary`) into rows; none
