@@ -52,7 +52,7 @@ def _setting(value: str) -> tuple[str, str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     _where(p.add_argument_group("where"))
     _how(p.add_argument_group("how"))
     return p

@@ -88,7 +88,7 @@ async def horizon(session: AsyncSession) -> int:
     return int(newest or 0)
 
 
-def _page_query(filters: EventFilters, *, after: int, upto: int) -> Select[AuditEvent]:
+def page_query(filters: EventFilters, *, after: int, upto: int) -> Select[AuditEvent]:
     return (
         select(AuditEvent)
         .options(defer(AuditEvent.canonical))
@@ -107,7 +107,7 @@ async def events_page(
     upto = await horizon(session)
     if after >= upto:
         return [], None
-    query = _page_query(filters, after=after, upto=upto).limit(limit + 1)
+    query = page_query(filters, after=after, upto=upto).limit(limit + 1)
     events = list((await session.scalars(query)).all())
     if len(events) <= limit:
         return events, None

@@ -146,6 +146,18 @@ def _filtered(principal: Principal, filters: ListFilters) -> Select[Referral]:
     return query
 
 
+def list_statement(
+    principal: Principal, filters: ListFilters, *, after: Keyset | None, limit: int
+) -> Select[Referral]:
+    """The `SELECT` of a list page (`benchmarks/plans.py` explains it)."""
+    query = _filtered(principal, filters)
+    if after is not None:
+        # One row comparison, which an index on (…, created_at, id) answers directly.
+        key = tuple_(Referral.created_at, Referral.id)
+        query = query.where(key < (after.created_at, after.id))
+    return query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit)
+
+
 async def list_page(
     session: AsyncSession,
     principal: Principal,
@@ -159,12 +171,7 @@ async def list_page(
     Keyset pagination on (created_at, id), both descending: a page never repeats or skips a
     referral that was there when the first page was read, whatever is filed meanwhile.
     """
-    query = _filtered(principal, filters)
-    if after is not None:
-        # One row comparison, which an index on (…, created_at, id) answers directly.
-        key = tuple_(Referral.created_at, Referral.id)
-        query = query.where(key < (after.created_at, after.id))
-    query = query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit + 1)
+    query = list_statement(principal, filters, after=after, limit=limit + 1)
     rows = list((await session.scalars(query.options(*summary_load()))).all())
     if len(rows) <= limit:
         return rows, None

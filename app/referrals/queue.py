@@ -89,22 +89,27 @@ def _one_kind(
     return select(kind.c.id, kind.c.queue_due, kind.c.reference)
 
 
-async def queue(session: AsyncSession, principal: Principal, paging: PageParams) -> Page[QueueItem]:
-    """One page of the caller's work, earliest due first."""
-    actions = sorted(actions_for(principal))
-    if not actions:
-        return Page[QueueItem](items=[], next_cursor=None)
-    after = paging.after(QueueAfter)
-    kinds = [_one_kind(principal, action, after, paging.limit + 1) for action in actions]
+def queue_statement(principal: Principal, after: QueueAfter | None, limit: int) -> Select[Referral]:
+    """The `SELECT` of a queue page (`benchmarks/plans.py` explains it): for each kind of work
+    the caller takes, the unit's first `limit` items after `after`, merged and cut."""
+    kinds = [
+        _one_kind(principal, action, after, limit) for action in sorted(actions_for(principal))
+    ]
     merged = union_all(*kinds).subquery()
-    query = (
+    return (
         select(Referral)
         .join(merged, Referral.id == merged.c.id)
         .order_by(merged.c.queue_due, merged.c.reference)
-        .limit(paging.limit + 1)
-        .options(selectinload(Referral.assigned_to))
+        .limit(limit)
     )
-    referrals = (await session.scalars(query)).all()
+
+
+async def queue(session: AsyncSession, principal: Principal, paging: PageParams) -> Page[QueueItem]:
+    """One page of the caller's work, earliest due first."""
+    if not actions_for(principal):
+        return Page[QueueItem](items=[], next_cursor=None)
+    query = queue_statement(principal, paging.after(QueueAfter), paging.limit + 1)
+    referrals = (await session.scalars(query.options(selectinload(Referral.assigned_to)))).all()
     items = [_item(referral) for referral in referrals]
     page = items[: paging.limit]
     cursor = None
