@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
-from app.errors import FieldError, ValidationFailed
+from app.errors import ConsentRequired, FieldError, ValidationFailed
 from app.identity.models import LocalAuthority, Organisation, User
 from app.identity.principal import Principal
 from app.immigration import service as immigration
@@ -65,7 +65,7 @@ def check_consent(body: ReferralCreate, child: bool) -> None:
     """An adult must consent; without consent, file a duty-to-notify report instead."""
     if child or (body.consent is not None and body.consent.given):
         return
-    raise ValidationFailed(
+    raise ConsentRequired(
         "an adult must consent to a referral; without consent, file an anonymous report at "
         "POST /api/v1/duty-to-notify",
         errors=[FieldError("consent", "an adult's consent is required")],
