@@ -25,17 +25,37 @@ KEYWORDS: dict[str, int] = {
     "refusal": 1,
     "_refusal": 1,
     "matching": 1,
-    **{
-        name: 0
-        for name in (
-            "AppError MalformedBody NotAuthenticated InvalidCredentials Forbidden "
-            "SeparationOfDuties NotFound MethodNotAllowed Conflict InvalidState UsernameTaken "
-            "DuplicateCode LastAdmin IdempotencyInFlight PreconditionFailed PayloadTooLarge "
-            "PreconditionRequired ValidationFailed ConsentRequired RuleViolation "
-            "IdempotencyKeyReused TooManyRequests DatabaseUnavailable TimeLimitExceeded "
-            "Overloaded CsrfRefused"
-        ).split()
-    },
+    **dict.fromkeys(
+        [
+            "AppError",
+            "MalformedBody",
+            "NotAuthenticated",
+            "InvalidCredentials",
+            "Forbidden",
+            "SeparationOfDuties",
+            "NotFound",
+            "MethodNotAllowed",
+            "Conflict",
+            "InvalidState",
+            "UsernameTaken",
+            "DuplicateCode",
+            "LastAdmin",
+            "IdempotencyInFlight",
+            "PreconditionFailed",
+            "PayloadTooLarge",
+            "PreconditionRequired",
+            "ValidationFailed",
+            "ConsentRequired",
+            "RuleViolation",
+            "IdempotencyKeyReused",
+            "TooManyRequests",
+            "DatabaseUnavailable",
+            "TimeLimitExceeded",
+            "Overloaded",
+            "CsrfRefused",
+        ],
+        0,
+    ),
 }
 """A call's name → the position of its message argument."""
 
@@ -53,6 +73,7 @@ def literal_messages(source: str) -> Iterator[tuple[int, str]]:
         argument = node.args[position]
         if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
             yield node.lineno, argument.value
+
 
 Message = tuple[int, str, str, list[str]]
 
@@ -74,7 +95,7 @@ def messages() -> list[str]:
             found.append(wording.only(who, command))
     found += list(wording.COMMANDS.values())
     found += list(wording.STAGES.values()) + list(wording.REVIEWERS.values())
-    found += [schemas.CONTROL_CHARACTERS_REFUSED, http._INVALID_CURSOR]  # noqa: SLF001
+    found += [schemas.CONTROL_CHARACTERS_REFUSED, http._INVALID_CURSOR]
     return list(dict.fromkeys(found))
 
 
