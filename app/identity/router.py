@@ -49,7 +49,7 @@ def present_user(user: User) -> UserRead:
         organisation=OrganisationRef.model_validate(user.organisation),
         roles=sorted(user.roles),
         active=user.is_active,
-        language=user.language,  # type: ignore[arg-type] - CHECK constraint: en, cy or null
+        language=user.language,
     )
 
 

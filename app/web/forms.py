@@ -98,7 +98,7 @@ class FormValues:
         )
 
     def get(self, name: str, default: str = "") -> str:
-        return self._data.get(name, default)
+        return str(self._data.get(name, default))
 
     def all(self, name: str) -> list[str]:
         return self._lists.get(name, [])

@@ -255,7 +255,7 @@ def error_page(request: Request, error: AppError) -> HTMLResponse:
     core.current_language.set(language)
     page = Page(
         request=request,
-        session=None,  # type: ignore[arg-type] - an error page reads nothing
+        session=None,  # type: ignore[arg-type]  # an error page reads nothing
         settings=get_app_settings(request),
         language=language,
     )

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from app.errors import AppError, MethodNotAllowed, NotFound
 from app.web import account, duty_to_notify, referral_form, referral_page, referral_pages
@@ -25,7 +26,7 @@ STATIC = Path(__file__).parent / "static"
 class CachedStatic(StaticFiles):
     """The built CSS and JavaScript; cached for an hour (they change only with a release)."""
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
@@ -40,7 +41,8 @@ def install(app: FastAPI) -> None:
 
     async def not_found_or_problem(request: Request, exc: Exception) -> Response:
         if not is_page(request.url.path) or request.url.path.startswith("/static"):
-            return await api_handler(request, exc)  # type: ignore[no-any-return]
+            answer = api_handler(request, exc)
+            return answer if isinstance(answer, Response) else await answer
         status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
         error: AppError = MethodNotAllowed() if status == 405 else NotFound("no such page")
         return error_page(request, error)

@@ -98,7 +98,10 @@ class TestVocabularies:
 
 class TestTranslate:
     def test_a_composed_refusal_is_translated_part_by_part(self) -> None:
-        text = "The referral's status does not allow you to withdraw the referral (current status: withdrawn)."
+        text = (
+            "The referral's status does not allow you to withdraw the referral "
+            "(current status: withdrawn)."
+        )
         welsh = core.translate(text, core.WELSH)
         assert welsh == (
             "Nid yw statws yr atgyfeiriad yn caniatáu hyn: tynnu'r atgyfeiriad yn ôl "
