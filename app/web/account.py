@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import FieldError, ValidationFailed
 from app.http import RequestNow
 from app.i18n import core
 from app.i18n.core_noop import N_
@@ -38,6 +37,7 @@ from app.web.pages import (
 router = APIRouter(route_class=PageRoute)
 SignedIn = Annotated[Page, Depends(signed_in())]
 WRONG = N_("The username or the password is wrong.")
+CHOOSE = N_("Choose English or Welsh.")
 ROLE_NAMES = {
     Role.FIRST_RESPONDER: N_("First responder"),
     Role.DECISION_MAKER: N_("Decision maker"),
@@ -128,13 +128,22 @@ async def me(page: SignedIn, saved: int = 0) -> Response:
     return _account(page, saved=bool(saved))
 
 
-def _account(page: Page, *, saved: bool = False) -> Response:
+def _account(page: Page, *, saved: bool = False, errors: FormErrors | None = None) -> Response:
     user = page.user
     assert user is not None
     organisation = user.organisation
     name = organisation.name_cy if page.language == core.WELSH else organisation.name
     roles = [core.gettext(ROLE_NAMES[r]) for r in Role if r in user.roles]
-    return page.render("me.html", organisation_name=name, roles=roles, saved=saved)
+    errors = errors or FormErrors()
+    return page.render(
+        "me.html",
+        status_code=422 if errors else 200,
+        organisation_name=name,
+        roles=roles,
+        saved=saved,
+        errors=errors,
+        error_count=len(errors),
+    )
 
 
 @router.post("/me")
@@ -142,10 +151,9 @@ async def save_language(request: Request, page: SignedIn, now: RequestNow) -> Re
     form = await checked_form(request, page)
     language = str(form.get("language") or "")
     if language not in core.LANGUAGES:
-        raise ValidationFailed(
-            "Choose English or Welsh.",
-            errors=[FieldError("language", "Choose English or Welsh.")],
-        )
+        errors = FormErrors()
+        errors.add("language", core.gettext(CHOOSE))
+        return _account(page, errors=errors)
     assert page.user is not None
     await identity.set_language(page.session, page.actor, page.user, language, now=now)
     return page.redirect("/me?saved=1")

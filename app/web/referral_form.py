@@ -62,7 +62,10 @@ async def show(
         idempotency_key=key,
         countries=labels.countries(page.language),
         languages=labels.languages(page.language),
-        local_authorities=[(a.ons_code, a.name_cy if welsh else a.name) for a in authorities],
+        local_authorities=sorted(
+            ((a.ons_code, a.name_cy if welsh else a.name) for a in authorities),
+            key=lambda pair: pair[1],
+        ),
     )
 
 

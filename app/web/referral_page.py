@@ -20,9 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import AppError, PreconditionFailed
-from app.etags import etag
 from app.http import RequestNow
-from app.i18n.core import gettext, translate
+from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
 from app.referrals import access, case_commands, decision_commands, presenters, queries
@@ -30,7 +29,6 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
-from app.referrals.workflow import Command
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
 
@@ -203,6 +201,3 @@ async def withdraw(
         fields=("reason",),
         done="withdrawn",
     )
-
-
-__all__ = ["Command", "etag", "translate"]

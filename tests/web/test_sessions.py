@@ -177,3 +177,12 @@ class TestRoles:
         auditor = await make_user(app, db, Role.AUDITOR)  # type: ignore[arg-type]
         await sign_in(client, auditor.username)
         assert (await client.get("/referrals/new")).status_code == 403
+
+
+class TestAccount:
+    async def test_saving_no_language_is_422_by_its_field(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        answer = await client.post("/me", data={"csrf_token": signed_in.csrf})
+        assert answer.status_code == 422
+        assert '<a href="#language">' in answer.text
