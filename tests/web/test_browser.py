@@ -133,17 +133,35 @@ async def test_the_journey_by_keyboard_with_no_accessibility_violation(
     await press(page, "#add-note")
     await page.wait_for_url("**?done=note")
     assert "She has a brother in Swansea." in await page.content()
-    for path in ("/referrals", "/duty-to-notify/new", "/me", "/no-such-page"):
+    for path in ("/referrals", "/me", "/no-such-page"):
         await page.goto(path)
         assert await page.get_attribute("html", "lang") == language
         await check_accessible(page)
     await page.goto("/referrals")
     assert reference in await page.content()
+    await report_duty_to_notify(page)
 
 
-async def test_a_failed_form_keeps_every_field_and_is_accessible(context: BrowserContext) -> None:
+async def report_duty_to_notify(page: Page) -> None:
+    """The duty-to-notify form by keyboard, and the page that confirms it."""
+    await page.goto("/duty-to-notify/new")
+    await check_accessible(page)
+    await press(page, field("gender"), "Space")
+    await press(page, field("exploitation.types"), "Space")
+    await press(page, field("exploitation.location"), "Space")
+    await page.locator(field("exploitation.local_authority")).select_option("W06000015")
+    await press(page, "#file-report")
+    await page.wait_for_url("**/duty-to-notify/filed?reference=*")
+    assert "DTN-W-" in await page.inner_text("main")
+    await check_accessible(page)
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+async def test_a_failed_form_keeps_every_field_and_is_accessible(
+    context: BrowserContext, language: str
+) -> None:
     page = await context.new_page()
-    await sign_in(page)
+    await sign_in(page, language=language)
     await page.goto("/referrals/new")
     await fill_referral(page, gender=False)
     await press(page, "#file-referral")

@@ -115,6 +115,7 @@ class TestWelshPages:
         )
         assert any(f" {month} 20" in page for month in months)
         assert "Caerdydd" in page or "Heddlu" in page or "Cymru" in page
+        assert [s for s in _english_sentences() if s in _text(page)] == []
 
 
 class TestWelshProblems:
