@@ -57,7 +57,7 @@ i18n-extract: $(STAMP)
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i app/i18n/locale/messages.pot -d app/i18n/locale -D messages \
-	  --no-location --no-fuzzy-matching --ignore-obsolete
+	  --width 100 --no-fuzzy-matching --ignore-obsolete
 
 i18n-compile: $(STAMP)
 	$(BIN)/pybabel compile -d app/i18n/locale -D messages --statistics

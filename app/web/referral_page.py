@@ -29,6 +29,7 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
+from app.web import labels
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
 
@@ -41,6 +42,7 @@ CHANGED = N_(
     "Someone changed this referral while you were writing: it now shows their change. Read it, "
     "then send your form again. What you wrote is kept below."
 )
+STATUS_NOW = N_("Its status is now: %(status)s.")
 DONE = {
     "filed": N_("Referral filed"),
     "note": N_("Your note is added"),
@@ -132,12 +134,10 @@ async def _command(
     except AppError as exc:
         if exc.status == 404 or (exc.status == 403 and not exc.slug.startswith("separation")):
             raise
-        message = gettext(CHANGED) if isinstance(exc, PreconditionFailed) else None
-        if message:
-            errors.add("", message)
-        else:
+        stale = isinstance(exc, PreconditionFailed)
+        if not stale:
             errors.add_problem(exc)
-        return await _again(page, referral_id, now, values, errors, exc.status)
+        return await _again(page, referral_id, now, values, errors, exc.status, stale=stale)
     return page.redirect(f"/referrals/{referral_id}?done={done}")
 
 
@@ -148,9 +148,15 @@ async def _again(
     values: FormValues,
     errors: FormErrors,
     status_code: int,
+    *,
+    stale: bool = False,
 ) -> Response:
-    """The page as the referral now stands, with what was typed and why it was refused."""
+    """The page as the referral now stands, with what was typed and why it was refused (for a
+    stale version: that it changed, and its status now)."""
     referral = await queries.load(page.session, page.actor, referral_id, fresh=True)
+    if stale:
+        status = labels.label("status", referral.status)
+        errors.add("", f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}")
     return await _render(page, referral, now, values=values, errors=errors, status_code=status_code)
 
 

@@ -219,3 +219,46 @@ class TestDutyToNotify:
         )
         assert answer.status_code == 422
         assert "#gender" in dict(error_summary(answer.text))
+
+
+class TestOtherReaders:
+    async def test_a_decision_maker_and_an_auditor_read_the_page_as_the_api_shows_them(
+        self, app: FastAPI, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        location = (await _file(client, signed_in.csrf)).headers["location"].split("?")[0]
+        decider = await make_user(app, db, Role.DECISION_MAKER)
+        await sign_in(client, decider.username)
+        page = await client.get(location)
+        assert page.status_code == 200
+        assert "She was found working in a car wash" in page.text
+        auditor = await make_user(app, db, Role.AUDITOR)
+        await sign_in(client, auditor.username)
+        page = await client.get(location)
+        assert page.status_code == 200
+        assert "Popescu" not in page.text
+        assert "car wash" not in page.text
+        assert 'action="' not in page.text.split("<main", 1)[1]  # no command for an auditor
+
+
+class TestThrottle:
+    async def test_repeated_failures_are_throttled_as_the_api_throttles_them(
+        self, client: httpx.AsyncClient, responder: object
+    ) -> None:
+        from tests.web.helpers import sign_in_csrf
+
+        username = responder.username  # type: ignore[attr-defined]
+        statuses = []
+        for _ in range(11):
+            form = await client.get("/sign-in")
+            answer = await client.post(
+                "/sign-in",
+                data={
+                    "username": username,
+                    "password": "wrong",
+                    "csrf_token": sign_in_csrf(form.text),
+                },
+            )
+            statuses.append(answer.status_code)
+        assert statuses[:10] == [401] * 10
+        assert statuses[10] == 429
+        assert "Too many failed sign-in attempts" in answer.text
