@@ -29,7 +29,6 @@ from app.web.pages import (
     PageRoute,
     checked_form,
     checked_sign_in_form,
-    get_page,
     sign_in_token,
     signed_in,
 )
@@ -157,6 +156,3 @@ async def save_language(request: Request, page: SignedIn, now: RequestNow) -> Re
     assert page.user is not None
     await identity.set_language(page.session, page.actor, page.user, language, now=now)
     return page.redirect("/me?saved=1")
-
-
-__all__ = ["get_page", "router"]

@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from app.errors import AppError, Forbidden
+from app.errors import AppError, Forbidden, NotFound
 from app.http import DbSession, get_app_settings
 from app.i18n import core
 from app.identity.deps import check_permission, principal_of
@@ -244,8 +244,6 @@ class PageRoute(APIRoute):
 
 
 def _not_found() -> AppError:
-    from app.errors import NotFound
-
     return NotFound("no such page")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.web.forms import FormErrors, FormValues
 
@@ -54,8 +55,6 @@ def date_of(values: FormValues, name: str, problems: FormErrors) -> date | None:
             raise ValueError(year)
         return date(year, month, day)
     except ValueError:
-        from app.i18n.core import gettext
-
         problems.add(name, gettext(WRONG_DATE))
         return None
 
@@ -73,8 +72,6 @@ def _age(values: FormValues, problems: FormErrors) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        from app.i18n.core import gettext
-
         problems.add("potential_victim.estimated_age", gettext(WRONG_AGE))
         return None
     return int(text)
