@@ -262,3 +262,16 @@ class TestThrottle:
         assert statuses[:10] == [401] * 10
         assert statuses[10] == 429
         assert "Too many failed sign-in attempts" in answer.text
+
+
+class TestPlainWords:
+    async def test_a_date_of_birth_in_the_future_is_refused_in_plain_words(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        answer = await _file(
+            client, signed_in.csrf, **{"potential_victim.date_of_birth.year": "2999"}
+        )
+        assert answer.status_code == 422
+        assert error_summary(answer.text) == [
+            ("#potential_victim.date_of_birth.day", "Enter a date of birth in the past.")
+        ]
