@@ -275,3 +275,30 @@ class TestPlainWords:
         assert error_summary(answer.text) == [
             ("#potential_victim.date_of_birth.day", "Enter a date of birth in the past.")
         ]
+
+
+class TestListFilters:
+    async def test_the_list_filters_by_status_and_date_as_the_api_does(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        await _file(client, signed_in.csrf)
+        referral = await db.scalar(select(Referral))
+        assert referral is not None
+        shown = await client.get("/referrals", params={"status": "awaiting_rg"})
+        assert referral.reference in shown.text
+        hidden = await client.get("/referrals", params={"status": "withdrawn"})
+        assert referral.reference not in hidden.text
+        backwards = await client.get(
+            "/referrals",
+            params={
+                "created_from.day": "2",
+                "created_from.month": "1",
+                "created_from.year": "2026",
+                "created_to.day": "1",
+                "created_to.month": "1",
+                "created_to.year": "2026",
+            },
+        )
+        assert backwards.status_code == 422
+        assert error_summary(backwards.text)[0][0] == "#created_to.day"
+        assert 'value="2026"' in backwards.text
