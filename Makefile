@@ -8,7 +8,8 @@ export NRM_DATABASE_URL ?= sqlite+aiosqlite:///./nrm.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint typecheck imports pytest lock serve clean
+.PHONY: run test venv lint typecheck imports pytest lock serve clean assets browser \
+	i18n-extract i18n-update i18n-compile screenshots
 
 ## make run: create the virtualenv, install, migrate, load demo data, serve on SQLite.
 run: $(STAMP)
@@ -17,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/nrm serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, type-check, import contracts and every test on SQLite and PostgreSQL.
-test: $(STAMP) lint typecheck imports pytest
+test: $(STAMP) browser lint typecheck imports pytest
 
 venv: $(STAMP)
 
@@ -27,6 +28,44 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## The browser tests' tools: Debian's Chromium (no browser can be downloaded) and the locked
+## npm packages (axe-core; govuk-frontend and sass for `make assets`).
+CHROMIUM ?= /usr/bin/chromium
+NODE_STAMP := node_modules/.installed
+
+browser: $(NODE_STAMP)
+	test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
+
+## make assets: rebuild the web service's CSS and JavaScript from node_modules (committed).
+assets: $(NODE_STAMP)
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
+	  --silence-deprecation=import --load-path=node_modules \
+	  app/web/assets/app.scss app/web/static/app.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js app/web/static/
+	cp app/web/assets/init.js app/web/static/init.js
+
+## The catalogues (docs/architecture.md, "The web layer"): extract the messages, merge them
+## into the Welsh catalogue, compile it (the .mo is committed, so a plain install serves Welsh).
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	  -o app/i18n/locale/messages.pot .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i app/i18n/locale/messages.pot -d app/i18n/locale -D messages \
+	  --width 100 --no-fuzzy-matching --ignore-obsolete
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d app/i18n/locale -D messages --statistics
+
+## make screenshots: every page of the first responder's journey in both languages, as PNGs
+## in out/screenshots (for review; not part of make test).
+screenshots: $(STAMP) browser
+	NRM_ENV=test $(BIN)/python -m tests.web.screenshots out/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -118,6 +118,11 @@ class ValidationFailed(AppError):
     status, slug, title = 422, "validation-failed", "The request is not valid"
 
 
+class ConsentRequired(ValidationFailed):
+    """An adult's referral without their consent: file a duty-to-notify report instead (the
+    web form sends the person there; the API's answer is the plain 422)."""
+
+
 class RuleViolation(AppError):
     """A rule that depends on the referral's state, such as a missing early-decision reason."""
 

@@ -14,6 +14,7 @@ from app import logs as app_logging
 from app import openapi, problems
 from app.admission import AdmissionMiddleware
 from app.db import create_engine, create_sessionmaker
+from app.i18n.asgi import LanguageMiddleware
 from app.identity import checks as identity_checks
 from app.identity.router import router as identity_router
 from app.middleware import (
@@ -24,6 +25,8 @@ from app.middleware import (
 from app.ops.router import router as ops_router
 from app.ops.router import test_clock_router
 from app.settings import Settings, get_settings
+from app.web import router as web
+from app.web.headers import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 API_DESCRIPTION = (
@@ -63,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_concurrent_requests,
         wait_ms=settings.admission_wait_ms,
     )
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router)
     app.include_router(identity_router, prefix=API_PREFIX)
@@ -70,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     if settings.test_clock:
         app.include_router(test_clock_router, prefix=API_PREFIX)
+    web.install(app)
     return app
 
 

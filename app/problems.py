@@ -35,6 +35,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http import current_request_id
+from app.i18n.core import current_language, translate
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("app.problems")
@@ -52,12 +53,13 @@ _BY_STATUS: dict[int, type[AppError]] = {
 
 
 def problem_body(error: AppError, instance: str | None = None) -> dict[str, Any]:
-    """The problem document of an error."""
+    """The problem document of an error, its words in the request's language (`title`,
+    `detail` and each field's `message`; `type`, `status` and `field` never change)."""
     body: dict[str, Any] = {
         "type": f"/problems/{error.slug}",
-        "title": error.title,
+        "title": translate(error.title),
         "status": error.status,
-        "detail": error.detail,
+        "detail": translate(error.detail),
     }
     if instance:
         body["instance"] = instance
@@ -65,7 +67,7 @@ def problem_body(error: AppError, instance: str | None = None) -> dict[str, Any]
     if request_id:
         body["request_id"] = request_id
     if error.errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+        body["errors"] = [{"field": e.field, "message": translate(e.message)} for e in error.errors]
     return body
 
 
@@ -82,7 +84,7 @@ def problem_response(
         problem_body(error, instance),
         status_code=error.status,
         media_type=PROBLEM_JSON,
-        headers=error.headers,
+        headers={**error.headers, "Content-Language": current_language.get()},
     )
 
 

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     admission_wait_ms: int = Field(default=100, ge=0, le=10_000)
     # Uvicorn worker processes of `nrm serve` (its `--workers` wins when given).
     workers: int = Field(default=1, ge=1, le=64)
+    # The web service (WEB.md "Sessions and safety"): a session ends after this many minutes
+    # without a request (real clock); its cookie is `Secure` in production.
+    web_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.
     data_keys: str | None = None
 

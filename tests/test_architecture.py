@@ -290,3 +290,26 @@ class TestResponseModels:
             and answer["content"]["application/json"].get("schema") in ({}, None)
         ]
         assert undeclared == []
+
+
+class TestWebLayer:
+    """STYLE.md "The web layer": the pages never import the compartment; the form's
+    immigration part reaches it through the intake."""
+
+    def test_no_web_module_imports_the_compartment(self) -> None:
+        offences = {
+            name: sorted(reached)
+            for name, path in modules_of("app.web")
+            if (
+                reached := reaches(
+                    imports_of(path.read_text(), name, is_package=path.name == "__init__.py"),
+                    ("app.immigration",),
+                )
+            )
+        }
+        assert offences == {}
+
+    def test_the_import_contract_is_declared(self) -> None:
+        contract = _contract("The web pages never import the immigration compartment")
+        assert contract["source_modules"] == ["app.web"]
+        assert contract["forbidden_modules"] == ["app.immigration"]

@@ -25,7 +25,8 @@ class Action(StrEnum):
     USER_CREATED = "user.created"
     """An admin (or the operator's command line) created a user, with their roles."""
     USER_UPDATED = "user.updated"
-    """An admin activated, deactivated or changed the roles of a user."""
+    """An admin activated, deactivated or changed the roles of a user, or a user chose the
+    language of their web pages (`PATCH /me`, the `/me` page)."""
     ORGANISATION_CREATED = "organisation.created"
     """An admin (or the operator's tooling) created an organisation."""
     REFERENCE_DATA_LOADED = "reference_data.loaded"

@@ -63,6 +63,7 @@ class User(Base):
     """A person who signs in; belongs to one organisation and holds one or more roles."""
 
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("language IN ('en', 'cy')", name="language"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -74,6 +75,9 @@ class User(Base):
     # Bumped when the user is deactivated: tokens carry the generation they were issued in and
     # an older one is refused, so reactivating a user never revives their old tokens.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The language the user chose for the web pages (`en` or `cy`, WEB.md); None until they
+    # choose, so that their browser's language serves meanwhile.
+    language: Mapped[str | None] = mapped_column(String(2))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -14,11 +14,12 @@ from starlette.responses import Response
 from app.errors import InvalidCredentials, TooManyRequests
 from app.http import AppSettings, DbSession, Paging, RequestNow
 from app.identity import service
-from app.identity.deps import CurrentUser, Requires
+from app.identity.deps import CurrentPrincipal, CurrentUser, Requires
 from app.identity.models import User
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.identity.schemas import (
+    MeUpdate,
     OrganisationCreate,
     OrganisationRead,
     OrganisationRef,
@@ -48,6 +49,7 @@ def present_user(user: User) -> UserRead:
         organisation=OrganisationRef.model_validate(user.organisation),
         roles=sorted(user.roles),
         active=user.is_active,
+        language=user.language,
     )
 
 
@@ -93,6 +95,20 @@ async def token(
 async def me(user: CurrentUser) -> UserRead:
     """The signed-in user: their name, organisation and roles."""
     # The row the bearer token was checked against in this request: no second read.
+    return present_user(user)
+
+
+@router.patch("/me")
+async def update_me(
+    session: DbSession,
+    user: CurrentUser,
+    principal: CurrentPrincipal,
+    body: MeUpdate,
+    now: RequestNow,
+) -> UserRead:
+    """Change the signed-in user's own preferences: `language` (`en` or `cy`), the language
+    the web pages open in after signing in."""
+    await service.set_language(session, principal, user, body.language, now=now)
     return present_user(user)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -83,6 +83,14 @@ class UserRead(ResponseModel):
     organisation: OrganisationRef
     roles: list[Role]
     active: bool
+    # The language the user chose for the web pages; null until they choose (WEB.md).
+    language: Literal["en", "cy"] | None = None
+
+
+class MeUpdate(RequestModel):
+    """`PATCH /me`: the signed-in user's own preferences."""
+
+    language: Literal["en", "cy"]
 
 
 class UserCreate(RequestModel):

@@ -38,6 +38,13 @@ async def organisation_by_code(session: AsyncSession, code: str) -> Organisation
     return await session.scalar(select(Organisation).where(Organisation.code == code))
 
 
+async def list_local_authorities(session: AsyncSession) -> list[LocalAuthority]:
+    """The 22 Welsh local authorities, in the order of their ONS codes."""
+    return list(
+        (await session.scalars(select(LocalAuthority).order_by(LocalAuthority.ons_code))).all()
+    )
+
+
 async def list_organisations(
     session: AsyncSession, *, after: str | None, limit: int
 ) -> list[Organisation]:
@@ -243,6 +250,29 @@ async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> 
             "then deactivate this one or take away their admin role."
         )
     await session.refresh(user, attribute_names=["is_active", "token_generation"])
+
+
+async def set_language(
+    session: AsyncSession, actor: Principal, user: User, language: str, *, now: datetime
+) -> User:
+    """The user's own language for the web pages (`en` or `cy`); one `user.updated` event
+    when it changed."""
+    if user.language != language:
+        changes: dict[str, dict[str, object]] = {
+            "user_id": {"after": str(user.id)},
+            "language": {"before": user.language, "after": language},
+        }
+        user.language = language
+        await session.flush()
+        await audit.record(
+            session,
+            actor.audit_ref(),
+            action=Action.USER_UPDATED,
+            track=Track.ADMIN,
+            now=now,
+            changes=changes,
+        )
+    return user
 
 
 @dataclass(frozen=True)

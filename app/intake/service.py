@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
-from app.errors import FieldError, ValidationFailed
+from app.errors import ConsentRequired, FieldError, ValidationFailed
+from app.i18n.core_noop import N_
 from app.identity.models import LocalAuthority, Organisation, User
 from app.identity.principal import Principal
 from app.immigration import service as immigration
@@ -33,10 +34,19 @@ from app.referrals.routing import deciding_unit, routing_rule
 from app.referrals.workflow import Status
 from app.settings import Settings
 
+# What a person reads beside each date that lies in the future (WEB.md: plain words).
+_IN_THE_PAST = {
+    "potential_victim.date_of_birth": N_("Enter a date of birth in the past."),
+    "exploitation.began_on": N_("Enter a start date in the past, or leave it empty."),
+    "consent.recorded_on": N_(
+        "Enter the date the consent was recorded: it cannot be in the future."
+    ),
+}
+
 
 def _not_future(errors: list[FieldError], field: str, value: date | None, today: date) -> None:
     if value is not None and value > today:
-        errors.append(FieldError(field, "must not be in the future"))
+        errors.append(FieldError(field, _IN_THE_PAST[field]))
 
 
 def check_dates(body: ReferralCreate, today: date) -> None:
@@ -45,7 +55,12 @@ def check_dates(body: ReferralCreate, today: date) -> None:
     victim = body.potential_victim
     _not_future(errors, "potential_victim.date_of_birth", victim.date_of_birth, today)
     if victim.date_of_birth and age_on(victim.date_of_birth, today) > MAX_AGE_YEARS:
-        errors.append(FieldError("potential_victim.date_of_birth", "not a possible age"))
+        errors.append(
+            FieldError(
+                "potential_victim.date_of_birth",
+                "Check the date of birth: it would make the person older than 120.",
+            )
+        )
     _not_future(errors, "exploitation.began_on", body.exploitation.began_on, today)
     if body.consent is not None:
         _not_future(errors, "consent.recorded_on", body.consent.recorded_on, today)
@@ -57,7 +72,13 @@ async def check_local_authority(session: AsyncSession, code: str, field: str) ->
     if await session.get(LocalAuthority, code) is None:
         raise ValidationFailed(
             "unknown local authority",
-            errors=[FieldError(field, "not the ONS code of a Welsh local authority")],
+            errors=[
+                FieldError(
+                    field,
+                    "Choose one of the 22 Welsh local authorities (its ONS code, such as "
+                    "W06000015).",
+                )
+            ],
         )
 
 
@@ -65,7 +86,7 @@ def check_consent(body: ReferralCreate, child: bool) -> None:
     """An adult must consent; without consent, file a duty-to-notify report instead."""
     if child or (body.consent is not None and body.consent.given):
         return
-    raise ValidationFailed(
+    raise ConsentRequired(
         "an adult must consent to a referral; without consent, file an anonymous report at "
         "POST /api/v1/duty-to-notify",
         errors=[FieldError("consent", "an adult's consent is required")],

@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
-from app.errors import NotFound
+from app.errors import AppError, NotFound
 from app.etags import require_if_match
 from app.identity.models import User
 from app.identity.principal import Principal
@@ -98,6 +98,20 @@ def check(command: Command, referral: Referral, principal: Principal) -> Allowed
     """The table's verdict: 403 (relation), 409 (state), 403 (separation of duties)."""
     facts = facts_of(referral)
     return Allowed(workflow.check(command, facts, actor_of(principal, referral)), facts)
+
+
+def permitted(referral: Referral, principal: Principal) -> frozenset[Command]:
+    """The commands this caller may make on this referral now, by the table's verdict (role and
+    relation, state, separation of duties): what a door offers, so it offers only those."""
+    facts, actor = facts_of(referral), actor_of(principal, referral)
+    allowed: set[Command] = set()
+    for command in Command:
+        try:
+            workflow.check(command, facts, actor)
+        except AppError:
+            continue
+        allowed.add(command)
+    return frozenset(allowed)
 
 
 def _clocks_of(referral: Referral, review_due: date | None) -> clocks.Clocks:

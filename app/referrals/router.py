@@ -11,23 +11,20 @@ workflow commands live in `workflow_router` and `commands`.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.audit import service as audit
 from app.audit.actions import Action
-from app.audit.models import Track
 from app.http import DbSession, Paging, RequestNow, etag, get_app_settings
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.identity.roles import Role
-from app.referrals import presenters, queries
-from app.referrals.models import Referral
+from app.referrals import access, presenters, queries
 from app.referrals.schemas import (
     AuditorReferralRead,
     OutcomeRead,
@@ -44,28 +41,6 @@ Reader = Annotated[Principal, Requires(Permission.READ_REFERRAL)]
 OutcomeReader = Annotated[Principal, Requires(Permission.READ_OUTCOME)]
 
 
-async def _record_access(
-    session: DbSession,
-    viewer: Principal,
-    referral: Referral,
-    *,
-    action: Action,
-    view: str,
-    now: datetime,
-) -> None:
-    # DESIGN §6: every read of a referral's personal data is an event; it names the view that
-    # was disclosed, never copies the data.
-    await audit.record(
-        session,
-        viewer.audit_ref(),
-        action=action,
-        track=Track.ACCESS,
-        now=now,
-        referral_id=referral.id,
-        changes={"view": {"after": view}},
-    )
-
-
 @router.get("/referrals/{referral_id}", response_model=ReferralRead | AuditorReferralRead)
 async def read_referral(
     request: Request,
@@ -80,9 +55,7 @@ async def read_referral(
     referral = await queries.load(session, viewer, referral_id)
     view = presenters.for_viewer(referral, viewer, get_app_settings(request).secret_key)
     kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
-    await _record_access(
-        session, viewer, referral, action=Action.REFERRAL_VIEWED, view=kind, now=now
-    )
+    await access.record_view(session, viewer, referral, view=kind, now=now)
     response.headers["ETag"] = etag(referral.version)
     return view
 
@@ -127,13 +100,7 @@ async def read_outcome(
     if reader.has(Role.IMMIGRATION_OFFICER):
         # DESIGN §5: victim status flows one way, to the immigration side; each time it does
         # is audited. The referrer reading its own referral's outcome discloses nothing new.
-        await _record_access(
-            session,
-            reader,
-            referral,
-            action=Action.REFERRAL_OUTCOME_VIEWED,
-            view="outcome",
-            now=now,
-        )
+        action = Action.REFERRAL_OUTCOME_VIEWED
+        await access.record_view(session, reader, referral, action=action, view="outcome", now=now)
     response.headers["ETag"] = etag(referral.version)
     return presenters.outcome(referral)

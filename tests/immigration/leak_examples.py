@@ -167,6 +167,11 @@ async def new_user(world: World, _caller: str, _user: AppUser | None) -> list[Ca
     return [Call(json=body)]
 
 
+@example("PATCH", f"{API}/me")
+async def choose_language(_world: World, _caller: str, _user: AppUser | None) -> list[Call]:
+    return [Call(json={"language": "cy"})]
+
+
 @example("PATCH", f"{API}/users/{{user_id}}")
 async def change_user(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
     return [Call(path={"user_id": str(world.spare_user)}, json={"active": True})]

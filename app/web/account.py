@@ -1,0 +1,158 @@
+"""Pages of the person: the start page and home, sign-in, sign-out and their account (`/me`).
+
+Sign-in uses the one credential check of `/auth/token` (`identity.service.authenticate`: the
+same throttles, the same audit events) and starts a server-side session; sign-out deletes it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.http import RequestNow
+from app.i18n import core
+from app.i18n.core_noop import N_
+from app.identity import service as identity
+from app.identity.roles import Role
+from app.identity.router import too_many_attempts
+from app.web import referral_pages, sessions
+from app.web.forms import FormErrors
+from app.web.pages import (
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    AnyPage,
+    Page,
+    PageRoute,
+    checked_form,
+    checked_sign_in_form,
+    sign_in_token,
+    signed_in,
+)
+
+router = APIRouter(route_class=PageRoute)
+SignedIn = Annotated[Page, Depends(signed_in())]
+WRONG = N_("The username or the password is wrong.")
+CHOOSE = N_("Choose English or Welsh.")
+ROLE_NAMES = {
+    Role.FIRST_RESPONDER: N_("First responder"),
+    Role.DECISION_MAKER: N_("Decision maker"),
+    Role.SENIOR_DECISION_MAKER: N_("Senior decision maker"),
+    Role.PANEL_MEMBER: N_("Panel member"),
+    Role.IMMIGRATION_OFFICER: N_("Immigration officer"),
+    Role.AUDITOR: N_("Auditor"),
+    Role.ADMIN: N_("Administrator"),
+}
+
+
+@router.get("/")
+async def home(page: Annotated[Page, AnyPage]) -> Response:
+    """The start page; signed in, the person's main task (WEB.md "Pages")."""
+    if page.principal is None:
+        return page.render("start.html")
+    return await referral_pages.home(page)
+
+
+def local_path(value: str | None) -> str | None:
+    """`next` when it is a path of this service (never another site: `//x`, `https://x`)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+@router.get("/sign-in")
+async def sign_in_form(page: Annotated[Page, AnyPage], next: str | None = None) -> Response:
+    token = sign_in_token(page.request)
+    page.cookies[SIGN_IN_COOKIE] = token
+    return page.render(
+        "sign_in.html", sign_in_token=token, next=local_path(next), username="", errors=FormErrors()
+    )
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPage]) -> Response:
+    form = await checked_sign_in_form(request)
+    username, password = str(form.get("username") or ""), str(form.get("password") or "")
+    next_path = local_path(str(form.get("next") or "")) or "/"
+    address = request.client.host if request.client else None
+    user = await identity.authenticate(
+        page.session, page.settings, username, password, address=address, now=now
+    )
+    if isinstance(user, identity.Throttled):
+        refusal = too_many_attempts(user.retry_after_seconds)
+        return _sign_in_again(page, username, next_path, core.translate(refusal.detail), 429)
+    if user is None:
+        return _sign_in_again(page, username, next_path, core.gettext(WRONG), 401)
+    started = await sessions.start(page.session, user, page.settings)
+    page.cookies[SESSION_COOKIE] = started.token
+    if user.language and page.request.cookies.get("nrm_lang") is None:
+        page.language = user.language
+    return page.redirect(next_path)
+
+
+def _sign_in_again(
+    page: Page, username: str, next_path: str, message: str, status: int
+) -> Response:
+    errors = FormErrors()
+    errors.add("username", message)
+    token = sign_in_token(page.request)
+    page.cookies[SIGN_IN_COOKIE] = token
+    return page.render(
+        "sign_in.html",
+        status_code=status,
+        sign_in_token=token,
+        next=None if next_path == "/" else next_path,
+        username=username,
+        errors=errors,
+        error_count=1,
+    )
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, page: Annotated[Page, AnyPage]) -> Response:
+    if page.web_session is not None:
+        await checked_form(request, page)
+    await sessions.end(page.session, request.cookies.get(SESSION_COOKIE))
+    response = page.redirect("/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me")
+async def me(page: SignedIn, saved: int = 0) -> Response:
+    return _account(page, saved=bool(saved))
+
+
+def _account(page: Page, *, saved: bool = False, errors: FormErrors | None = None) -> Response:
+    user = page.user
+    assert user is not None
+    organisation = user.organisation
+    name = organisation.name_cy if page.language == core.WELSH else organisation.name
+    roles = [core.gettext(ROLE_NAMES[r]) for r in Role if r in user.roles]
+    errors = errors or FormErrors()
+    return page.render(
+        "me.html",
+        status_code=422 if errors else 200,
+        organisation_name=name,
+        roles=roles,
+        saved=saved,
+        errors=errors,
+        error_count=len(errors),
+    )
+
+
+@router.post("/me")
+async def save_language(request: Request, page: SignedIn, now: RequestNow) -> Response:
+    form = await checked_form(request, page)
+    language = str(form.get("language") or "")
+    if language not in core.LANGUAGES:
+        errors = FormErrors()
+        errors.add("language", core.gettext(CHOOSE))
+        return _account(page, errors=errors)
+    assert page.user is not None
+    await identity.set_language(page.session, page.actor, page.user, language, now=now)
+    return page.redirect("/me?saved=1")

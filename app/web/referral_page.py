@@ -1,0 +1,209 @@
+"""`/referrals/{id}`: a referral as its reader may see it, and the forms of the commands they
+may make on it now (WEB.md "Pages"): for a first responder, a note, a reconsideration request
+and withdrawal, each where the workflow's table allows it.
+
+A read is a `referral.viewed` event like the API's. Each command's form carries the referral's
+version, which the command compares as `If-Match` (notes take none, as in the API); a refusal
+shows the page again with the referral as it now stands, the reason, and the typed text kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import AppError, PreconditionFailed
+from app.http import RequestNow
+from app.i18n.core import gettext
+from app.i18n.core_noop import N_
+from app.identity.permissions import Permission
+from app.referrals import access, case_commands, decision_commands, presenters, queries
+from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, WithdrawRequest
+from app.referrals.command_steps import CommandResult, permitted
+from app.referrals.deadlines import wales_date
+from app.referrals.schemas import ReferralRead
+from app.web import labels
+from app.web.forms import FormErrors, FormValues
+from app.web.pages import Page, PageRoute, checked_form, signed_in
+
+router = APIRouter(route_class=PageRoute)
+Reader = Annotated[Page, Depends(signed_in(Permission.READ_REFERRAL))]
+NoteWriter = Annotated[Page, Depends(signed_in(Permission.ADD_NOTE))]
+Requester = Annotated[Page, Depends(signed_in(Permission.REQUEST_RECONSIDERATION))]
+Withdrawer = Annotated[Page, Depends(signed_in(Permission.WITHDRAW))]
+CHANGED = N_(
+    "Someone changed this referral while you were writing: it now shows their change. Read it, "
+    "then send your form again. What you wrote is kept below."
+)
+STATUS_NOW = N_("Its status is now: %(status)s.")
+DONE = {
+    "filed": N_("Referral filed"),
+    "note": N_("Your note is added"),
+    "reconsideration": N_("Your request for reconsideration is sent"),
+    "withdrawn": N_("The referral is withdrawn"),
+}
+Run = Callable[..., Awaitable[CommandResult[Any]]]
+
+
+@router.get("/referrals/{referral_id}")
+async def show_referral(
+    page: Reader, referral_id: uuid.UUID, now: RequestNow, filed: int = 0, done: str = ""
+) -> Response:
+    referral = await queries.load(page.session, page.actor, referral_id)
+    done_key = "filed" if filed else done
+    return await _render(page, referral, now, notice=DONE.get(done_key), success=True)
+
+
+async def _render(
+    page: Page,
+    referral: Any,
+    now: datetime,
+    *,
+    values: FormValues | None = None,
+    errors: FormErrors | None = None,
+    notice: str | None = None,
+    success: bool = False,
+    status_code: int = 200,
+) -> Response:
+    """The referral's page; every render is a read of its personal data, audited as the API's."""
+    view = presenters.for_viewer(referral, page.actor, page.settings.secret_key)
+    kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
+    await access.record_view(page.session, page.actor, referral, view=kind, now=now)
+    welsh = page.language == "cy"
+    errors = errors or FormErrors()
+    return page.render(
+        "referral.html",
+        status_code=status_code,
+        referral=view,
+        full=isinstance(view, ReferralRead),
+        referrer_name=_name(referral.referring_organisation, welsh),
+        routed_name=_name(referral.routed_to, welsh),
+        allowed={c.value for c in permitted(referral, page.actor)},
+        today=wales_date(now),
+        values=values or FormValues(),
+        errors=errors,
+        error_count=len(errors),
+        notice=gettext(notice) if notice else None,
+        success=success,
+    )
+
+
+def _name(organisation: Any, welsh: bool) -> str:
+    return str(organisation.name_cy if welsh else organisation.name)
+
+
+async def _command(
+    request: Request,
+    page: Page,
+    referral_id: uuid.UUID,
+    now: datetime,
+    *,
+    run: Run,
+    schema: type[BaseModel],
+    fields: tuple[str, ...],
+    done: str,
+    versioned: bool = True,
+) -> Response:
+    """Parse the form into the command's body, run it as the API does, go back to the page."""
+    values = FormValues.of(await checked_form(request, page))
+    errors = FormErrors()
+    version = values.get("version")
+    try:
+        body = schema.model_validate({name: values.get(name) for name in fields})
+    except ValidationError as exc:
+        errors.add_validation(exc)
+        return await _again(page, referral_id, now, values, errors, 422)
+    try:
+        async with page.session.begin_nested():
+            await run(
+                page.session,
+                page.actor,
+                referral_id,
+                expected_version=f'"{version}"' if versioned else None,
+                body=body,
+                now=now,
+                settings=page.settings,
+            )
+    except AppError as exc:
+        if exc.status == 404 or (exc.status == 403 and not exc.slug.startswith("separation")):
+            raise
+        stale = isinstance(exc, PreconditionFailed)
+        if not stale:
+            errors.add_problem(exc)
+        return await _again(page, referral_id, now, values, errors, exc.status, stale=stale)
+    return page.redirect(f"/referrals/{referral_id}?done={done}")
+
+
+async def _again(
+    page: Page,
+    referral_id: uuid.UUID,
+    now: datetime,
+    values: FormValues,
+    errors: FormErrors,
+    status_code: int,
+    *,
+    stale: bool = False,
+) -> Response:
+    """The page as the referral now stands, with what was typed and why it was refused (for a
+    stale version: that it changed, and its status now)."""
+    referral = await queries.load(page.session, page.actor, referral_id, fresh=True)
+    if stale:
+        status = labels.label("status", referral.status)
+        errors.add("", f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}")
+    return await _render(page, referral, now, values=values, errors=errors, status_code=status_code)
+
+
+@router.post("/referrals/{referral_id}/notes")
+async def add_note(
+    request: Request, page: NoteWriter, referral_id: uuid.UUID, now: RequestNow
+) -> Response:
+    return await _command(
+        request,
+        page,
+        referral_id,
+        now,
+        run=case_commands.add_note,
+        schema=NoteCreate,
+        fields=("text",),
+        done="note",
+        versioned=False,
+    )
+
+
+@router.post("/referrals/{referral_id}/reconsideration-requests")
+async def request_reconsideration(
+    request: Request, page: Requester, referral_id: uuid.UUID, now: RequestNow
+) -> Response:
+    return await _command(
+        request,
+        page,
+        referral_id,
+        now,
+        run=decision_commands.request_reconsideration,
+        schema=ReconsiderationCreate,
+        fields=("grounds",),
+        done="reconsideration",
+    )
+
+
+@router.post("/referrals/{referral_id}/withdraw")
+async def withdraw(
+    request: Request, page: Withdrawer, referral_id: uuid.UUID, now: RequestNow
+) -> Response:
+    return await _command(
+        request,
+        page,
+        referral_id,
+        now,
+        run=case_commands.withdraw,
+        schema=WithdrawRequest,
+        fields=("reason",),
+        done="withdrawn",
+    )

@@ -1,0 +1,102 @@
+"""Templates: the one Jinja environment of the pages, its globals, and dates in either language.
+
+Every page extends `base.html`; components come from `govuk-frontend-jinja`'s macros (Jinja
+ports of GOV.UK Frontend's), never hand-copied HTML. Messages come from the catalogues through
+the i18n extension, which reads the current language from `app.i18n.core`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+
+from app.i18n import core
+from app.web import labels
+
+TEMPLATES = Path(__file__).parent / "templates"
+WALES = ZoneInfo("Europe/London")
+
+
+def format_date(value: date | None) -> str:
+    """A date as people write it, in the page's language: "4 December 2026", "4 Rhagfyr 2026"."""
+    if value is None:
+        return ""
+    return babel_format_date(value, "d MMMM y", locale=core.current_language.get())
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A moment in Wales's time, in the page's language: "4 Rhagfyr 2026, 14:03"."""
+    if value is None:
+        return ""
+    language = core.current_language.get()
+    return babel_format_datetime(value, "d MMMM y, HH:mm", tzinfo=WALES, locale=language)
+
+
+_DUE_BY_ACTION = {
+    "rg_decision": "rg_due",
+    "rg_review": "rg_due",
+    "cg_decision": "recovery_period_ends",
+    "panel_review": "panel_review_due",
+}
+
+
+def next_due(summary: Any) -> date | None:
+    """The due date of the work a referral waits for, as the queue reads it."""
+    name = _DUE_BY_ACTION.get(summary.next_action or "")
+    return getattr(summary.deadlines, name) if name else None
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(("html",)),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        core.gettext, core.ngettext, newstyle=True
+    )
+    env.globals.update(
+        format_date=format_date,
+        format_datetime=format_datetime,
+        next_due=next_due,
+        label=labels.label,
+        translate=core.translate,
+        choices=labels.choices,
+        country=lambda code: labels.country(code, core.current_language.get()),
+        language_name=lambda code: labels.language_name(code, core.current_language.get()),
+    )
+    env.filters["language_name"] = lambda code: labels.language_name(
+        code, core.current_language.get()
+    )
+    env.filters["map_label"] = lambda codes, vocabulary: [
+        labels.label(vocabulary, str(code)) for code in codes
+    ]
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    """A page's HTML, in the current language."""
+    return ENVIRONMENT.get_template(template).render(context)

@@ -1,0 +1,261 @@
+"""The first responder's journey in a real browser (WEB.md "How it is tested"): keyboard only,
+in English and in Welsh, with axe-core on every page; a failed form keeps every field; a double
+click files one referral; CSRF, session end and another organisation's referral.
+
+One server per database and one Chromium for the whole run; every test here is in one xdist
+group, so they share them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from tests.databases import Backend
+from tests.web import live
+
+pytestmark = [
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.skipif(not live.AXE.exists(), reason="run `make browser` first (npm ci)"),
+]
+HEADINGS = {"en": "Refer a potential victim", "cy": "Atgyfeirio dioddefwr posibl"}
+
+
+@pytest.fixture(scope="session")
+def server(backend: Backend) -> Iterator[live.LiveServer]:
+    running = live.start(backend)
+    try:
+        yield running
+    finally:
+        running.stop()
+        backend.drop(running.database)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=live.CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, server: live.LiveServer) -> AsyncIterator[BrowserContext]:
+    made = await browser.new_context(base_url=server.url)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+async def check_accessible(page: Page) -> None:
+    violations = await live.axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+async def press(page: Page, selector: str, key: str = "Enter") -> None:
+    await page.locator(selector).focus()
+    await page.keyboard.press(key)
+
+
+async def type_into(page: Page, selector: str, text: str) -> None:
+    await page.locator(selector).focus()
+    await page.keyboard.type(text)
+
+
+async def sign_in(
+    page: Page, username: str = live.RESPONDER, language: str = "en", *, axe: bool = True
+) -> None:
+    await page.goto(f"/sign-in?lang={language}")
+    if axe:  # axe runs as a script: not in a page whose JavaScript is off
+        await check_accessible(page)
+    await type_into(page, "#username", username)
+    await type_into(page, "#password", live.PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/$"))
+
+
+def field(name: str) -> str:
+    return "[id='" + name + "']"
+
+
+async def fill_referral(page: Page, *, gender: bool = True) -> None:
+    """The form filled with the keyboard: Tab to a control, type, Space to choose."""
+    await type_into(page, field("potential_victim.given_name"), "Ana")
+    await type_into(page, field("potential_victim.family_name"), "Popescu")
+    await type_into(page, field("potential_victim.date_of_birth.day"), "2")
+    await type_into(page, field("potential_victim.date_of_birth.month"), "4")
+    await type_into(page, field("potential_victim.date_of_birth.year"), "1999")
+    if gender:
+        await press(page, field("potential_victim.gender"), "Space")
+    await page.locator(field("potential_victim.nationality")).select_option("RO")
+    await press(page, field("consent.given"), "Space")
+    await type_into(page, field("consent.recorded_on.day"), "1")
+    await type_into(page, field("consent.recorded_on.month"), "6")
+    await type_into(page, field("consent.recorded_on.year"), "2025")
+    await press(page, field("exploitation.types"), "Space")
+    await press(page, field("exploitation.location"), "Space")
+    await page.locator(field("exploitation.local_authority")).select_option("W06000015")
+    await press(page, field("indicators"), "Space")
+    await type_into(page, field("account"), "Found working in a car wash, unpaid.")
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+async def test_the_journey_by_keyboard_with_no_accessibility_violation(
+    context: BrowserContext, language: str
+) -> None:
+    page = await context.new_page()
+    await page.goto(f"/?lang={language}")
+    await check_accessible(page)
+    await sign_in(page, language=language)
+    assert await page.get_attribute("html", "lang") == language
+    await check_accessible(page)
+    await press(page, "a.govuk-button[href='/referrals/new']")
+    await page.wait_for_url("**/referrals/new")
+    assert HEADINGS[language] in await page.inner_text("h1")
+    await check_accessible(page)
+    await fill_referral(page)
+    await press(page, "#file-referral")
+    await page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}\?filed=1"))
+    reference = await page.inner_text("h1")
+    assert reference.startswith("NRM-W-")
+    await check_accessible(page)
+    await type_into(page, "[id='text']", "She has a brother in Swansea.")
+    await press(page, "#add-note")
+    await page.wait_for_url("**?done=note")
+    assert "She has a brother in Swansea." in await page.content()
+    for path in ("/referrals", "/me", "/no-such-page"):
+        await page.goto(path)
+        assert await page.get_attribute("html", "lang") == language
+        await check_accessible(page)
+    await page.goto("/referrals")
+    assert reference in await page.content()
+    await report_duty_to_notify(page)
+
+
+async def report_duty_to_notify(page: Page) -> None:
+    """The duty-to-notify form by keyboard, and the page that confirms it."""
+    await page.goto("/duty-to-notify/new")
+    await check_accessible(page)
+    await press(page, field("gender"), "Space")
+    await press(page, field("exploitation.types"), "Space")
+    await press(page, field("exploitation.location"), "Space")
+    await page.locator(field("exploitation.local_authority")).select_option("W06000015")
+    await press(page, "#file-report")
+    await page.wait_for_url("**/duty-to-notify/filed?reference=*")
+    assert "DTN-W-" in await page.inner_text("main")
+    await check_accessible(page)
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+async def test_a_failed_form_keeps_every_field_and_is_accessible(
+    context: BrowserContext, language: str
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, language=language)
+    await page.goto("/referrals/new")
+    await fill_referral(page, gender=False)
+    await press(page, "#file-referral")
+    await page.wait_for_selector(".govuk-error-summary")
+    await check_accessible(page)
+    assert await page.input_value(field("potential_victim.given_name")) == "Ana"
+    assert await page.input_value(field("potential_victim.date_of_birth.year")) == "1999"
+    assert await page.input_value(field("account")) == "Found working in a car wash, unpaid."
+    assert await page.input_value(field("potential_victim.nationality")) == "RO"
+    assert await page.is_checked(field("consent.given"))
+    assert await page.is_checked(field("exploitation.types"))
+    focused = await page.evaluate("document.activeElement.className")
+    assert "govuk-error-summary" in focused  # GOV.UK Frontend moves focus to the summary
+    await press(page, ".govuk-error-summary__list a")
+    focused_id = await page.evaluate("document.activeElement.id")
+    assert focused_id == "potential_victim.gender"
+
+
+async def _count_referrals(server: live.LiveServer) -> int:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        token = await client.post(
+            "/api/v1/auth/token", data={"username": live.RESPONDER, "password": live.PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        listed = await client.get("/api/v1/referrals?limit=200", headers=headers)
+        return len(listed.json()["items"])
+
+
+async def test_a_double_click_files_one_referral_even_without_javascript(
+    browser: Browser, server: live.LiveServer
+) -> None:
+    context = await browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        await sign_in(page, axe=False)
+        before = await _count_referrals(server)
+        await page.goto("/referrals/new")
+        await fill_referral(page)
+        await page.dblclick("#file-referral")
+        await page.wait_for_url(re.compile(r"/referrals/[0-9a-f-]{36}\?filed=1"))
+        assert await _count_referrals(server) == before + 1
+    finally:
+        await context.close()
+
+
+async def test_a_forged_csrf_token_is_refused(context: BrowserContext) -> None:
+    page = await context.new_page()
+    await sign_in(page)
+    await page.goto("/me")
+    await page.evaluate(
+        "document.querySelectorAll('input[name=csrf_token]').forEach(e => e.value = 'forged')"
+    )
+    await press(page, field("language-2"), "Space")
+    async with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        await press(page, "form[action='/me'] button")
+    assert (await posted.value).status == 403
+    await page.wait_for_selector("main h1")
+    assert "nothing was changed" in await page.inner_text("main")
+    await check_accessible(page)
+
+
+async def test_a_signed_out_session_stays_ended(
+    browser: Browser, context: BrowserContext, server: live.LiveServer
+) -> None:
+    page = await context.new_page()
+    await sign_in(page)
+    cookies: list[Any] = await context.cookies()
+    await press(page, "#sign-out")
+    await page.wait_for_url("**/sign-in")
+    replay = await browser.new_context(base_url=server.url)
+    try:
+        await replay.add_cookies(cookies)
+        other = await replay.new_page()
+        await other.goto("/referrals")
+        assert "/sign-in?next=/referrals" in other.url
+    finally:
+        await replay.close()
+
+
+async def test_another_organisations_referral_is_not_found(
+    browser: Browser, context: BrowserContext, server: live.LiveServer
+) -> None:
+    page = await context.new_page()
+    await sign_in(page)
+    await page.goto("/referrals")
+    href = await page.get_attribute("table a.govuk-link", "href")
+    assert href is not None
+    other = await browser.new_context(base_url=server.url)
+    try:
+        theirs = await other.new_page()
+        await sign_in(theirs, live.OTHER_RESPONDER)
+        answer = await theirs.goto(href)
+        assert answer is not None
+        assert answer.status == 404
+        await check_accessible(theirs)
+    finally:
+        await other.close()
