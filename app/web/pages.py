@@ -187,12 +187,16 @@ EXPIRED = (
 )
 
 
-async def _form_with_token(request: Request, expected: str | None) -> FormData:
+async def _form_with_token(
+    request: Request, expected: str | None, *, tokenless: bool = False
+) -> FormData:
     origin = request.headers.get("origin")
     if origin is not None and origin != own_origin(request):
         raise CsrfRefused("This form was sent from another site, so nothing was changed.")
     form = await request.form()
     sent = form.get("csrf_token")
+    if tokenless and sent is None and expected is None:
+        return form
     if expected is None or not sessions.csrf_matches(expected, str(sent) if sent else None):
         raise CsrfRefused(EXPIRED)
     return form
@@ -207,8 +211,13 @@ async def checked_form(request: Request, page: Page) -> FormData:
 
 
 async def checked_sign_in_form(request: Request) -> FormData:
-    """The sign-in form, whose CSRF token is the sign-in cookie's (there is no session yet)."""
-    return await _form_with_token(request, request.cookies.get(SIGN_IN_COOKIE))
+    """The sign-in form, whose CSRF token is the sign-in cookie's (there is no session yet).
+
+    A sign-in sent with neither the token nor its cookie (a client that posts `username` and
+    `password` alone, as WEB.md names the form's fields) is taken as `/auth/token` takes it:
+    what guards it is the `Origin` check, which a browser sends with every cross-site POST, and
+    the throttle. A token that is sent must match its cookie."""
+    return await _form_with_token(request, request.cookies.get(SIGN_IN_COOKIE), tokenless=True)
 
 
 def own_origin(request: Request) -> str:

@@ -80,14 +80,43 @@ class TestSignIn:
         )
         assert answer.headers["location"] == "/"
 
-    async def test_sign_in_without_its_csrf_token_is_403(
+    async def test_sign_in_with_the_two_fields_alone_signs_in(
+        self, client: httpx.AsyncClient, responder: AppUser
+    ) -> None:
+        # WEB.md names the form's fields `username` and `password`; before any session there
+        # is no session token, and a browser's cross-site POST carries an Origin (below).
+        answer = await client.post(
+            "/sign-in",
+            data={"username": responder.username, "password": "correct-horse-battery-staple"},
+        )
+        assert answer.status_code == 303
+        assert client.cookies.get("nrm_session")
+
+    async def test_sign_in_with_a_wrong_csrf_token_is_403(
+        self, client: httpx.AsyncClient, responder: AppUser
+    ) -> None:
+        await client.get("/sign-in")  # sets the sign-in cookie the token must match
+        answer = await client.post(
+            "/sign-in",
+            data={
+                "username": responder.username,
+                "password": "correct-horse-battery-staple",
+                "csrf_token": "forged",
+            },
+        )
+        assert answer.status_code == 403
+        assert not client.cookies.get("nrm_session")
+
+    async def test_sign_in_from_another_site_is_403(
         self, client: httpx.AsyncClient, responder: AppUser
     ) -> None:
         answer = await client.post(
             "/sign-in",
             data={"username": responder.username, "password": "correct-horse-battery-staple"},
+            headers={"Origin": "https://evil.example"},
         )
         assert answer.status_code == 403
+        assert not client.cookies.get("nrm_session")
 
 
 class TestSessionEnd:
