@@ -31,6 +31,23 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
 
 
+# Words GOV.UK Frontend's macros put into attributes when a page does not give its own.
+_MACRO_DEFAULTS = {"Service information", "Menu", "Show all sections", "Important"}
+
+
+def _english_words() -> set[str]:
+    """Every English message whose Welsh differs, of any length, and the macros' defaults."""
+    with (LOCALE_DIR / "cy/LC_MESSAGES/messages.po").open("rb") as handle:
+        return {str(m.id) for m in read_po(handle) if m.id and str(m.id) != str(m.string)} | (
+            _MACRO_DEFAULTS
+        )
+
+
+def _read_aloud_attributes(html: str) -> list[str]:
+    """What a screen reader or a tooltip reads from attributes: labels, titles, alt texts."""
+    return re.findall(r'\b(?:aria-label|title|alt|placeholder)="([^"]*)"', html)
+
+
 class TestChoosingTheLanguage:
     async def test_lang_sets_the_page_language_and_the_cookie(
         self, client: httpx.AsyncClient
@@ -77,6 +94,17 @@ class TestWelshPages:
         for path in PAGES:
             text = _text((await client.get(path)).text)
             assert [s for s in english if s in text] == [], path
+
+    async def test_no_welsh_page_reads_english_aloud_from_its_attributes(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        del signed_in
+        english = _english_words()
+        client.cookies.set("nrm_lang", "cy")
+        for path in PAGES:
+            said = _read_aloud_attributes((await client.get(path)).text)
+            assert said, path  # the pages do label their landmarks
+            assert [a for a in said if a in english] == [], path
 
     async def test_a_failed_form_in_welsh_says_its_problems_in_welsh(
         self, client: httpx.AsyncClient, signed_in: SignedIn
