@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -147,16 +147,32 @@ async def make_cast(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) ->
         )
 
 
-async def service_date(client: httpx.AsyncClient, user: AppUser) -> date:
-    """Today's Welsh date on the service clock (the test clock included)."""
+async def service_now(client: httpx.AsyncClient, user: AppUser) -> datetime:
+    """The service clock's instant (the test clock included)."""
     response = await client.get("/api/v1/test-clock", headers=user.headers)
     assert response.status_code == 200, response.text
-    return wales_date(datetime.fromisoformat(response.json()["now"]))
+    return datetime.fromisoformat(response.json()["now"])
+
+
+async def service_date(client: httpx.AsyncClient, user: AppUser) -> date:
+    """Today's Welsh date on the service clock (the test clock included)."""
+    return wales_date(await service_now(client, user))
+
+
+def days_to(now: datetime, day: date) -> int:
+    """The whole days to move the clock by so that its Welsh date becomes `day`.
+
+    The test clock moves by whole days, which keep the time of day in UTC; across a change of
+    the clocks in Wales that time can fall an hour either side of midnight (after 23:00 UTC
+    in winter, a summer day's 23:xx UTC is already the next day's 00:xx BST), so the offset
+    is corrected by where it would land."""
+    offset = (day - wales_date(now)).days
+    return offset + (day - wales_date(now + timedelta(days=offset))).days
 
 
 async def set_service_date(client: httpx.AsyncClient, user: AppUser, day: date) -> None:
-    """Move the test clock so that the service's Welsh date is `day` (time of day kept)."""
-    offset = (day - await service_date(client, user)).days
+    """Move the test clock so that the service's Welsh date is `day`, at any time of day."""
+    offset = days_to(await service_now(client, user), day)
     response = await client.post(
         "/api/v1/test-clock", json={"advance_days": offset}, headers=user.headers
     )

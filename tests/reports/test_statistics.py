@@ -366,17 +366,10 @@ async def build_world(world: World) -> None:
     current = BEFORE
     for day, _order, action in sorted(events, key=lambda e: (e[0], e[1])):
         if day != current:
-            await _advance(world, (day - current).days)
+            await set_service_date(world.client, clock, day)
             current = day
         await action()
-    await _advance(world, (AFTER + timedelta(days=30) - current).days)
-
-
-async def _advance(world: World, days: int) -> None:
-    response = await world.client.post(
-        "/api/v1/test-clock", json={"advance_days": days}, headers=world.users["auditor"].headers
-    )
-    assert response.status_code == 200, response.text
+    await set_service_date(world.client, clock, AFTER + timedelta(days=30))
 
 
 @pytest.fixture(scope="module")
