@@ -18,6 +18,7 @@ from starlette.types import Scope
 from app.errors import AppError, MethodNotAllowed, NotFound
 from app.web import (
     account,
+    decision_forms,
     duty_to_notify,
     queue_page,
     referral_form,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
         referral_page,
         duty_to_notify,
         queue_page,
+        decision_forms,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
