@@ -205,6 +205,47 @@ class TestReview:
         assert KEPT in answer.text
         assert await status(client, cast.senior, case) == "awaiting_rg"
 
+    async def test_a_panel_member_reviews_a_conclusive_proposal(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "cg_proposed")
+        csrf = await sign_in(client, cast.panel.username)
+        page = await client.get(f"/referrals/{case.id}")
+        action = review_action(page.text)
+        assert action is not None
+        answer = await client.post(
+            action,
+            data={"csrf_token": csrf, "version": version_of(page.text), "comments": LONG},
+        )
+        assert answer.status_code == 422
+        assert error_summary(answer.text) == [
+            ("#agree", "Select whether you agree with the proposed decision")
+        ]
+        assert KEPT in answer.text
+        answer = await client.post(
+            action,
+            data={"csrf_token": csrf, "version": version_of(page.text), "agree": "no"}
+            | {"comments": "The account is credible."},
+        )
+        assert answer.status_code == 303
+        assert await status(client, cast.panel, case) == "recovery_period"
+
+    async def test_the_refusal_is_in_welsh_on_a_welsh_page(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "rg_proposed")  # proposed by `senior`
+        csrf = await sign_in(client, cast.senior.username)
+        client.cookies.set("nrm_lang", "cy")
+        page = await client.get(f"/referrals/{case.id}")
+        answer = await client.post(
+            f"/referrals/{case.id}/decisions/{case.decision_id}/review",
+            data={"csrf_token": csrf, "version": version_of(page.text), "agree": "yes"}
+            | {"comments": LONG},
+        )
+        assert answer.status_code == 403
+        assert "ni allwch chi adolygu eich cynnig eich hun" in answer.text
+        assert KEPT in answer.text
+
 
 class TestReconsideration:
     async def test_a_decision_maker_accepts_a_request(
