@@ -95,6 +95,20 @@ class TestQueuePage:
             assert "First page" in following.text
         assert (await client.get("/queue?cursor=forged")).status_code == 422
 
+    async def test_a_senior_also_sees_the_second_reviews(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        proposed = await drive(client, scene.cast, "rg_proposed")  # due Tue 15 Dec
+        await sign_in(client, scene.cast.senior_two.username)
+        found = rows((await client.get("/queue")).text)
+        assert [r.split()[0] for r in found] == [
+            scene.overdue.reference,
+            scene.due_today.reference,
+            proposed.reference,
+            scene.cg.reference,
+        ]
+        assert "Second review of a reasonable grounds decision" in found[2]
+
     async def test_a_panel_member_sees_only_panel_reviews(
         self, client: httpx.AsyncClient, scene: Scene
     ) -> None:
