@@ -62,7 +62,7 @@ i18n-update: i18n-extract
 i18n-compile: $(STAMP)
 	$(BIN)/pybabel compile -d app/i18n/locale -D messages --statistics
 
-## make screenshots: every page of the first responder's journey in both languages, as PNGs
+## make screenshots: every page of the first responder's and the decision maker's journeys, as PNGs
 ## in out/screenshots (for review; not part of make test).
 screenshots: $(STAMP) browser
 	NRM_ENV=test $(BIN)/python -m tests.web.screenshots out/screenshots

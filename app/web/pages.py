@@ -33,6 +33,7 @@ from app.identity.models import User
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
 from app.identity.roles import Role
+from app.referrals.queue import actions_for
 from app.settings import Environment, Settings
 from app.web import rendering, sessions
 from app.web.models import WebSession
@@ -120,6 +121,7 @@ class Page:
             "csrf_token": self.web_session.csrf_token if self.web_session else None,
             "path": self.request.url.path,
             "is_first_responder": bool(self.principal and self.principal.has(Role.FIRST_RESPONDER)),
+            "reads_queue": bool(self.principal and actions_for(self.principal)),
         }
 
 

@@ -10,8 +10,10 @@ shows the page again with the referral as it now stands, the reason, and the typ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -30,6 +32,7 @@ from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
 from app.web import labels
+from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
 
@@ -48,6 +51,9 @@ DONE = {
     "note": N_("Your note is added"),
     "reconsideration": N_("Your request for reconsideration is sent"),
     "withdrawn": N_("The referral is withdrawn"),
+    "decided": N_("Your decision is recorded"),
+    "reviewed": N_("Your review is recorded"),
+    "reconsidered": N_("Your decision on the request is recorded"),
 }
 Run = Callable[..., Awaitable[CommandResult[Any]]]
 
@@ -71,13 +77,16 @@ async def _render(
     notice: str | None = None,
     success: bool = False,
     status_code: int = 200,
+    sent: str = "",
 ) -> Response:
     """The referral's page; every render is a read of its personal data, audited as the API's."""
     view = presenters.for_viewer(referral, page.actor, page.settings.secret_key)
     kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
     await access.record_view(page.session, page.actor, referral, view=kind, now=now)
     welsh = page.language == "cy"
-    errors = errors or FormErrors()
+    errors, values = errors or FormErrors(), values or FormValues()
+    allowed = {c.value for c in permitted(referral, page.actor)}
+    today = wales_date(now)
     return page.render(
         "referral.html",
         status_code=status_code,
@@ -85,13 +94,15 @@ async def _render(
         full=isinstance(view, ReferralRead),
         referrer_name=_name(referral.referring_organisation, welsh),
         routed_name=_name(referral.routed_to, welsh),
-        allowed={c.value for c in permitted(referral, page.actor)},
-        today=wales_date(now),
-        values=values or FormValues(),
+        allowed=allowed,
+        today=today,
+        values=values,
         errors=errors,
         error_count=len(errors),
         notice=gettext(notice) if notice else None,
         success=success,
+        sent=sent,
+        **decision_forms(referral, allowed, today, values, sent),
     )
 
 
@@ -99,34 +110,53 @@ def _name(organisation: Any, welsh: bool) -> str:
     return str(organisation.name_cy if welsh else organisation.name)
 
 
-async def _command(
-    request: Request,
-    page: Page,
-    referral_id: uuid.UUID,
-    now: datetime,
-    *,
-    run: Run,
-    schema: type[BaseModel],
-    fields: tuple[str, ...],
-    done: str,
-    versioned: bool = True,
+@dataclass(frozen=True)
+class CommandForm:
+    """One command's form: the command (with the signature of every door), its body's schema
+    and fields, where to go when it is done, and how the form's controls read as the body."""
+
+    run: Run
+    schema: type[BaseModel]
+    fields: tuple[str, ...]
+    done: str
+    versioned: bool = True
+    omit_blank: frozenset[str] = frozenset()  # blank is missing (or None), not ""
+    booleans: frozenset[str] = frozenset()  # radios "yes"/"no"; none chosen is missing
+    plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
+    name: str = ""  # the form on the page, shown again with what was typed after a refusal
+
+    def body(self, values: FormValues) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name in self.fields:
+            value = values.get(name)
+            if value == "" and name in self.omit_blank | self.booleans:
+                continue
+            data[name] = (
+                {"yes": True, "no": False}.get(value, value) if name in self.booleans else value
+            )
+        return data
+
+
+async def run_command(
+    request: Request, page: Page, referral_id: uuid.UUID, now: datetime, form: CommandForm
 ) -> Response:
     """Parse the form into the command's body, run it as the API does, go back to the page."""
     values = FormValues.of(await checked_form(request, page))
-    errors = FormErrors()
+    errors = FormErrors(plain=form.plain)
     version = values.get("version")
+    again = partial(_again, page, referral_id, now, values, errors, sent=form.name)
     try:
-        body = schema.model_validate({name: values.get(name) for name in fields})
+        body = form.schema.model_validate(form.body(values))
     except ValidationError as exc:
         errors.add_validation(exc)
-        return await _again(page, referral_id, now, values, errors, 422)
+        return await again(422)
     try:
         async with page.session.begin_nested():
-            await run(
+            await form.run(
                 page.session,
                 page.actor,
                 referral_id,
-                expected_version=f'"{version}"' if versioned else None,
+                expected_version=f'"{version}"' if form.versioned else None,
                 body=body,
                 now=now,
                 settings=page.settings,
@@ -137,8 +167,8 @@ async def _command(
         stale = isinstance(exc, PreconditionFailed)
         if not stale:
             errors.add_problem(exc)
-        return await _again(page, referral_id, now, values, errors, exc.status, stale=stale)
-    return page.redirect(f"/referrals/{referral_id}?done={done}")
+        return await again(exc.status, stale=stale)
+    return page.redirect(f"/referrals/{referral_id}?done={form.done}")
 
 
 async def _again(
@@ -150,6 +180,7 @@ async def _again(
     status_code: int,
     *,
     stale: bool = False,
+    sent: str = "",
 ) -> Response:
     """The page as the referral now stands, with what was typed and why it was refused (for a
     stale version: that it changed, and its status now)."""
@@ -157,53 +188,37 @@ async def _again(
     if stale:
         status = labels.label("status", referral.status)
         errors.add("", f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}")
-    return await _render(page, referral, now, values=values, errors=errors, status_code=status_code)
+    return await _render(
+        page, referral, now, values=values, errors=errors, status_code=status_code, sent=sent
+    )
+
+
+NOTE = CommandForm(case_commands.add_note, NoteCreate, ("text",), "note", versioned=False)
+RECONSIDERATION_REQUEST = CommandForm(
+    decision_commands.request_reconsideration,
+    ReconsiderationCreate,
+    ("grounds",),
+    "reconsideration",
+)
+WITHDRAW = CommandForm(case_commands.withdraw, WithdrawRequest, ("reason",), "withdrawn")
 
 
 @router.post("/referrals/{referral_id}/notes")
 async def add_note(
     request: Request, page: NoteWriter, referral_id: uuid.UUID, now: RequestNow
 ) -> Response:
-    return await _command(
-        request,
-        page,
-        referral_id,
-        now,
-        run=case_commands.add_note,
-        schema=NoteCreate,
-        fields=("text",),
-        done="note",
-        versioned=False,
-    )
+    return await run_command(request, page, referral_id, now, NOTE)
 
 
 @router.post("/referrals/{referral_id}/reconsideration-requests")
 async def request_reconsideration(
     request: Request, page: Requester, referral_id: uuid.UUID, now: RequestNow
 ) -> Response:
-    return await _command(
-        request,
-        page,
-        referral_id,
-        now,
-        run=decision_commands.request_reconsideration,
-        schema=ReconsiderationCreate,
-        fields=("grounds",),
-        done="reconsideration",
-    )
+    return await run_command(request, page, referral_id, now, RECONSIDERATION_REQUEST)
 
 
 @router.post("/referrals/{referral_id}/withdraw")
 async def withdraw(
     request: Request, page: Withdrawer, referral_id: uuid.UUID, now: RequestNow
 ) -> Response:
-    return await _command(
-        request,
-        page,
-        referral_id,
-        now,
-        run=case_commands.withdraw,
-        schema=WithdrawRequest,
-        fields=("reason",),
-        done="withdrawn",
-    )
+    return await run_command(request, page, referral_id, now, WITHDRAW)

@@ -16,7 +16,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from app.errors import AppError, MethodNotAllowed, NotFound
-from app.web import account, duty_to_notify, referral_form, referral_page, referral_pages
+from app.web import (
+    account,
+    decision_forms,
+    duty_to_notify,
+    queue_page,
+    referral_form,
+    referral_page,
+    referral_pages,
+)
 from app.web.headers import is_page
 from app.web.pages import error_page
 
@@ -34,7 +42,15 @@ class CachedStatic(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Add the pages, `/static`, and HTML error pages for the web service's paths."""
-    for module in (account, referral_pages, referral_form, referral_page, duty_to_notify):
+    for module in (
+        account,
+        referral_pages,
+        referral_form,
+        referral_page,
+        duty_to_notify,
+        queue_page,
+        decision_forms,
+    ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     api_handler = app.exception_handlers[StarletteHTTPException]

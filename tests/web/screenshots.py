@@ -1,5 +1,5 @@
-"""`make screenshots`: every page of the first responder's journey, in English and in Welsh, as
-PNG files for review (not part of `make test`).
+"""`make screenshots`: every page of the first responder's and the decision maker's journeys, in
+English and in Welsh, as PNG files for review (not part of `make test`).
 
 Runs its own server on a throwaway SQLite database with the demo data, and Debian's Chromium.
 """
@@ -53,6 +53,22 @@ async def _journey(page: Page, folder: Path, language: str) -> None:
     await _shoot(page, folder, "referral", language)
 
 
+async def _decider(page: Page, folder: Path, language: str) -> None:
+    """The queue, a case with its decision form, and the form refused for what it lacks."""
+    await page.goto(f"/sign-in?lang={language}")
+    await page.fill("#username", "demo-decision-maker")
+    await page.fill("#password", live.PASSWORD)
+    await page.press("#password", "Enter")
+    await page.wait_for_url(re.compile(r"/$"))
+    await page.goto("/queue")
+    await _shoot(page, folder, "queue", language)
+    await page.click("table a.govuk-link")
+    await _shoot(page, folder, "referral-decider", language)
+    if await page.locator("#decide").count():
+        await page.click("#decide")
+        await _shoot(page, folder, "decision-form-errors", language)
+
+
 async def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
@@ -62,6 +78,9 @@ async def main(folder: Path) -> None:
         for language in ("en", "cy"):
             context = await browser.new_context(base_url=SERVER.url)
             await _journey(await context.new_page(), folder, language)
+            await context.close()
+            context = await browser.new_context(base_url=SERVER.url)
+            await _decider(await context.new_page(), folder, language)
             await context.close()
         await browser.close()
 

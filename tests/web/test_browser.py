@@ -259,3 +259,40 @@ async def test_another_organisations_referral_is_not_found(
         await check_accessible(theirs)
     finally:
         await other.close()
+
+
+async def _file_by_api(server: live.LiveServer) -> str:
+    """A fresh referral filed by the demo first responder: its id (routed to the All-Wales
+    unit, whose demo decision maker decides it)."""
+    from tests.referrals.builders import referral_form
+
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        token = await client.post(
+            "/api/v1/auth/token", data={"username": live.RESPONDER, "password": live.PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        filed = await client.post("/api/v1/referrals", json=referral_form(), headers=headers)
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["id"])
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+async def test_a_decision_maker_decides_by_keyboard_from_the_queue(
+    context: BrowserContext, server: live.LiveServer, language: str
+) -> None:
+    referral_id = await _file_by_api(server)
+    page = await context.new_page()
+    await sign_in(page, "demo-decision-maker", language=language)
+    await check_accessible(page)  # the home page: the queue
+    await page.goto("/queue")
+    await check_accessible(page)
+    assert f"/referrals/{referral_id}" in await page.content()
+    await press(page, f"a[href='/referrals/{referral_id}']")
+    await page.wait_for_url(f"**/referrals/{referral_id}")
+    await check_accessible(page)
+    await press(page, field("outcome"), "Space")
+    await type_into(page, field("reasons"), "A credible account with clear indicators.")
+    await press(page, "#decide")
+    await page.wait_for_url("**?done=decided")
+    assert "A credible account with clear indicators." in await page.content()
+    await check_accessible(page)
