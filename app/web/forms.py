@@ -36,12 +36,12 @@ class FormErrors:
         if field_name not in {f for f, _ in self.items}:
             self.items.append((field_name, message))
 
-    def add_problem(self, error: AppError) -> None:
+    def add_problem(self, error: AppError, prefix: str = "") -> None:
         """The API's problem: each field's message, or its detail when it names none."""
         if not error.errors:
             self.add("", translate(error.detail))
         for item in error.errors:
-            self.add(item.field, translate(item.message))
+            self.add(prefix + item.field, translate(item.message))
 
     def add_validation(self, error: ValidationError, prefix: str = "") -> None:
         """Pydantic's failures, by dotted field; a missing value reads as the field's plain

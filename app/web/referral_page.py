@@ -54,6 +54,9 @@ DONE = {
     "decided": N_("Your decision is recorded"),
     "reviewed": N_("Your review is recorded"),
     "reconsidered": N_("Your decision on the request is recorded"),
+    "suspended": N_("The referral is suspended"),
+    "resumed": N_("The referral is resumed"),
+    "assigned": N_("The referral is assigned"),
 }
 Run = Callable[..., Awaitable[CommandResult[Any]]]
 
@@ -124,11 +127,12 @@ class CommandForm:
     booleans: frozenset[str] = frozenset()  # radios "yes"/"no"; none chosen is missing
     plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
     name: str = ""  # the form on the page, shown again with what was typed after a refusal
+    prefix: str = ""  # of its controls' names, when another form on the page has the same field
 
     def body(self, values: FormValues) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for name in self.fields:
-            value = values.get(name)
+            value = values.get(self.prefix + name)
             if value == "" and name in self.omit_blank | self.booleans:
                 continue
             data[name] = (
@@ -148,7 +152,7 @@ async def run_command(
     try:
         body = form.schema.model_validate(form.body(values))
     except ValidationError as exc:
-        errors.add_validation(exc)
+        errors.add_validation(exc, prefix=form.prefix)
         return await again(422)
     try:
         async with page.session.begin_nested():
@@ -166,7 +170,7 @@ async def run_command(
             raise
         stale = isinstance(exc, PreconditionFailed)
         if not stale:
-            errors.add_problem(exc)
+            errors.add_problem(exc, prefix=form.prefix)
         return await again(exc.status, stale=stale)
     return page.redirect(f"/referrals/{referral_id}?done={form.done}")
 

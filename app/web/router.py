@@ -18,6 +18,7 @@ from starlette.types import Scope
 from app.errors import AppError, MethodNotAllowed, NotFound
 from app.web import (
     account,
+    case_forms,
     decision_forms,
     duty_to_notify,
     queue_page,
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
         duty_to_notify,
         queue_page,
         decision_forms,
+        case_forms,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
