@@ -28,7 +28,7 @@ from app.errors import (
 from app.identity import throttle
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
 from app.identity.principal import Principal
-from app.identity.roles import Role, combination_problem
+from app.identity.roles import Role, combination_problem, effective_roles
 from app.identity.schemas import OrganisationCreate, UserCreate, UserUpdate
 from app.identity.security import hash_password, verify_password
 from app.settings import Settings
@@ -111,6 +111,18 @@ async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
         .where(User.id == user_id)
         .options(selectinload(User.organisation), selectinload(User.role_rows))
     )
+
+
+async def decision_makers_of(session: AsyncSession, unit_id: uuid.UUID) -> list[User]:
+    """The active decision makers of a unit (seniors included), by name: those a referral
+    routed to it may be assigned to (API.md `POST /referrals/{id}/assign`)."""
+    users = await session.scalars(
+        select(User)
+        .where(User.organisation_id == unit_id, User.is_active.is_(True))
+        .options(selectinload(User.role_rows))
+        .order_by(User.display_name, User.id)
+    )
+    return [u for u in users if Role.DECISION_MAKER in effective_roles(u.roles)]
 
 
 async def create_user(

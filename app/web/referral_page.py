@@ -32,6 +32,7 @@ from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
 from app.web import labels
+from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
@@ -106,6 +107,7 @@ async def _render(
         success=success,
         sent=sent,
         **decision_forms(referral, allowed, today, values, sent),
+        **await case_forms(page.session, referral, page.actor, allowed, sent),
     )
 
 

@@ -163,3 +163,65 @@ class TestWelsh:
         account = referral_form()["account"]  # what the responder typed stays as typed
         english = [s for s in _english_sentences() if s not in account]
         assert [s for s in english if s in _text(page.text)] == []
+
+
+class TestAssign:
+    async def test_a_decider_is_offered_the_units_decision_makers_only(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        assert action(case, "assign") not in (await client.get(f"/referrals/{case.id}")).text
+        await sign_in(client, cast.decision_maker.username)
+        page = (await client.get(f"/referrals/{case.id}")).text
+        assert action(case, "assign") in page
+        for user in (cast.decision_maker, cast.senior, cast.senior_two):
+            assert f'value="{user.id}"' in page
+        for user in (cast.panel, cast.other_unit_maker, cast.auditor):
+            assert f'value="{user.id}"' not in page
+        assert "(you)" in page
+
+    async def test_a_decider_assigns_a_senior(self, client: httpx.AsyncClient, cast: Cast) -> None:
+        case = await file_case(client, cast.responder)
+        answer = await send(
+            client, cast.decision_maker, case, "assign", user_id=str(cast.senior.id)
+        )
+        assert answer.status_code == 303
+        assert "The referral is assigned" in (await client.get(answer.headers["location"])).text
+        read = await client.get(f"/api/v1/referrals/{case.id}", headers=cast.senior.headers)
+        assert read.json()["assigned_to"]["id"] == str(cast.senior.id)
+
+    async def test_no_choice_is_422_in_plain_words(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        answer = await send(client, cast.decision_maker, case, "assign")
+        assert answer.status_code == 422
+        assert error_summary(answer.text) == [
+            ("#user_id", "Select who the referral is assigned to")
+        ]
+
+    async def test_someone_outside_the_unit_is_422_in_words(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        other = str(cast.other_unit_maker.id)
+        answer = await send(client, cast.decision_maker, case, "assign", user_id=other)
+        assert answer.status_code == 422
+        assert error_summary(answer.text)[0][0] == "#user_id"
+        assert "not an active decision maker of the unit" in answer.text
+
+    async def test_a_stale_version_keeps_the_choice(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        csrf = await sign_in(client, cast.decision_maker.username)
+        page = await client.get(f"/referrals/{case.id}")
+        await step(client, cast.responder, case, "withdraw", {"reason": "She left."})
+        chosen = str(cast.senior_two.id)
+        answer = await client.post(
+            f"/referrals/{case.id}/assign",
+            data={"csrf_token": csrf, "version": version_of(page.text), "user_id": chosen},
+        )
+        assert answer.status_code == 412
+        assert "Someone changed this referral" in answer.text
+        assert f'value="{chosen}" checked' in answer.text
