@@ -98,10 +98,12 @@ class TestWelshPages:
     async def test_no_welsh_page_reads_english_aloud_from_its_attributes(
         self, client: httpx.AsyncClient, signed_in: SignedIn
     ) -> None:
-        del signed_in
         english = _english_words()
+        from tests.web.test_referral_pages import _file
+
+        referral = (await _file(client, signed_in.csrf)).headers["location"].split("?")[0]
         client.cookies.set("nrm_lang", "cy")
-        for path in PAGES:
+        for path in (*PAGES, referral):
             said = _read_aloud_attributes((await client.get(path)).text)
             assert said, path  # the pages do label their landmarks
             assert [a for a in said if a in english] == [], path
