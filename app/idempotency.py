@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -156,3 +157,33 @@ async def complete(
     record.body = response.body
     record.headers = response.headers
     await session.flush()
+
+
+async def run_once(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    endpoint: str,
+    key: str,
+    request_hash: str,
+    now: datetime,
+    ttl: timedelta,
+    create: Callable[[], Awaitable[StoredResponse]],
+) -> StoredResponse:
+    """Run `create` once per key: its response is stored with the change it describes, and a
+    retry gets the first response back instead of a second change (every door that files
+    calls this: the API's routes and the web's forms)."""
+    claimed = await claim(
+        session,
+        user_id=user_id,
+        endpoint=endpoint,
+        key=key,
+        request_hash=request_hash,
+        now=now,
+        ttl=ttl,
+    )
+    if isinstance(claimed, StoredResponse):
+        return claimed
+    response = await create()
+    await complete(session, claimed, response)
+    return response

@@ -49,21 +49,22 @@ async def respond_once(
     if key is None:
         body, headers = await create()
         return JSONResponse(body, status_code=201, headers=headers)
-    ttl = timedelta(hours=get_app_settings(request).idempotency_ttl_hours)
-    claimed = await idempotency.claim(
+
+    async def created() -> idempotency.StoredResponse:
+        body, headers = await create()
+        return idempotency.StoredResponse(201, body, headers)
+
+    answer = await idempotency.run_once(
         session,
         user_id=actor.id,
         endpoint=request.url.path,
         key=key,
         request_hash=idempotency.body_hash(await request.body()),
         now=now,
-        ttl=ttl,
+        ttl=timedelta(hours=get_app_settings(request).idempotency_ttl_hours),
+        create=created,
     )
-    if isinstance(claimed, idempotency.StoredResponse):
-        return JSONResponse(claimed.body, status_code=claimed.status_code, headers=claimed.headers)
-    body, headers = await create()
-    await idempotency.complete(session, claimed, idempotency.StoredResponse(201, body, headers))
-    return JSONResponse(body, status_code=201, headers=headers)
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=answer.headers)
 
 
 @router.post("/referrals", status_code=201, response_model=ReferralRead, responses=_IN_FLIGHT)

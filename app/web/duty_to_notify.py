@@ -8,9 +8,8 @@ file one report.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -30,7 +29,7 @@ from app.intake import service as intake
 from app.intake.schemas import DutyToNotifyCreate
 from app.web import labels
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 
 router = APIRouter(route_class=PageRoute)
 Notifier = Annotated[Page, Depends(signed_in(Permission.FILE_DUTY_TO_NOTIFY))]
@@ -127,21 +126,14 @@ async def file_report(request: Request, page: Notifier, now: RequestNow) -> Resp
 async def _file_once(
     page: Page, form: DutyToNotifyCreate, key: str, body: dict[str, object], *, now: datetime
 ) -> str:
-    claimed = await idempotency.claim(
-        page.session,
-        user_id=page.actor.id,
-        endpoint=ENDPOINT,
-        key=key,
-        request_hash=idempotency.body_hash(json.dumps(body, default=str).encode()),
-        now=now,
-        ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
-    )
-    if isinstance(claimed, idempotency.StoredResponse):
-        return str(claimed.body["reference"])
-    report = await intake.file_duty_to_notify(page.session, page.actor, form, now=now)
-    stored = idempotency.StoredResponse(303, {"reference": report.reference}, {})
-    await idempotency.complete(page.session, claimed, stored)
-    return report.reference
+    """File the report once per key; its reference (the first one's, on a retry)."""
+
+    async def filed() -> idempotency.StoredResponse:
+        report = await intake.file_duty_to_notify(page.session, page.actor, form, now=now)
+        return idempotency.StoredResponse(303, {"reference": report.reference}, {})
+
+    answer = await once(page, ENDPOINT, key, body, now=now, create=filed)
+    return str(answer.body["reference"])
 
 
 @router.get("/duty-to-notify/filed")

@@ -11,9 +11,11 @@ not the service's, is 403 before anything is read or changed.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +27,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from app import idempotency
 from app.errors import AppError, Forbidden, NotFound
 from app.http import DbSession, get_app_settings
 from app.i18n import core
@@ -220,6 +223,29 @@ async def checked_sign_in_form(request: Request) -> FormData:
     what guards it is the `Origin` check, which a browser sends with every cross-site POST, and
     the throttle. A token that is sent must match its cookie."""
     return await _form_with_token(request, request.cookies.get(SIGN_IN_COOKIE), tokenless=True)
+
+
+async def once(
+    page: Page,
+    endpoint: str,
+    key: str,
+    body: dict[str, object],
+    *,
+    now: datetime,
+    create: Callable[[], Awaitable[idempotency.StoredResponse]],
+) -> idempotency.StoredResponse:
+    """A form that files, run once per its hidden key (`idempotency.run_once`, as the API's
+    `Idempotency-Key`): a double click answers the second time as the first."""
+    return await idempotency.run_once(
+        page.session,
+        user_id=page.actor.id,
+        endpoint=endpoint,
+        key=key,
+        request_hash=idempotency.body_hash(json.dumps(body, default=str).encode()),
+        now=now,
+        ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
+        create=create,
+    )
 
 
 def own_origin(request: Request) -> str:

@@ -10,9 +10,8 @@ everything typed.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import timedelta
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -32,7 +31,7 @@ from app.intake import service as intake
 from app.intake.schemas import ReferralCreate
 from app.web import labels, referral_fields
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 
 router = APIRouter(route_class=PageRoute)
 FirstResponder = Annotated[Page, Depends(signed_in(Permission.FILE_REFERRAL))]
@@ -102,26 +101,19 @@ async def file_referral(request: Request, page: FirstResponder, now: RequestNow)
 
 
 async def _file_once(
-    page: Page, form: ReferralCreate, key: str, body: dict[str, object], *, now: object
+    page: Page, form: ReferralCreate, key: str, body: dict[str, object], *, now: datetime
 ) -> str:
     """File the referral once per key; the address of its page (the first one's, on a retry)."""
-    claimed = await idempotency.claim(
-        page.session,
-        user_id=page.actor.id,
-        endpoint=ENDPOINT,
-        key=key,
-        request_hash=idempotency.body_hash(json.dumps(body, default=str).encode()),
-        now=now,  # type: ignore[arg-type]
-        ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
-    )
-    if isinstance(claimed, idempotency.StoredResponse):
-        return str(claimed.headers["Location"])
-    referral = await intake.file_referral(page.session, page.settings, page.actor, form, now=now)  # type: ignore[arg-type]
-    location = f"/referrals/{referral.id}?filed=1"
-    await idempotency.complete(
-        page.session, claimed, idempotency.StoredResponse(303, None, {"Location": location})
-    )
-    return location
+
+    async def filed() -> idempotency.StoredResponse:
+        referral = await intake.file_referral(
+            page.session, page.settings, page.actor, form, now=now
+        )
+        location = f"/referrals/{referral.id}?filed=1"
+        return idempotency.StoredResponse(303, None, {"Location": location})
+
+    answer = await once(page, ENDPOINT, key, body, now=now, create=filed)
+    return str(answer.headers["Location"])
 
 
 def _duty_to_notify_url(values: FormValues) -> str:
