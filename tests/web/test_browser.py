@@ -9,104 +9,26 @@ group, so they share them.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
-from tests.databases import Backend
 from tests.web import live
+from tests.web.browsing import (
+    BROWSER,
+    check_accessible,
+    field,
+    file_by_api,
+    fill_referral,
+    press,
+    sign_in,
+    type_into,
+)
 
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(not live.AXE.exists(), reason="run `make browser` first (npm ci)"),
-]
+pytestmark = BROWSER
 HEADINGS = {"en": "Refer a potential victim", "cy": "Atgyfeirio dioddefwr posibl"}
-
-
-@pytest.fixture(scope="session")
-def server(backend: Backend) -> Iterator[live.LiveServer]:
-    running = live.start(backend)
-    try:
-        yield running
-    finally:
-        running.stop()
-        backend.drop(running.database)
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=live.CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest.fixture
-async def context(browser: Browser, server: live.LiveServer) -> AsyncIterator[BrowserContext]:
-    made = await browser.new_context(base_url=server.url)
-    try:
-        yield made
-    finally:
-        await made.close()
-
-
-async def check_accessible(page: Page) -> None:
-    violations = await live.axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
-
-
-async def press(page: Page, selector: str, key: str = "Enter") -> None:
-    await page.locator(selector).focus()
-    await page.keyboard.press(key)
-
-
-async def type_into(page: Page, selector: str, text: str) -> None:
-    await page.locator(selector).focus()
-    await page.keyboard.type(text)
-
-
-async def sign_in(
-    page: Page, username: str = live.RESPONDER, language: str = "en", *, axe: bool = True
-) -> None:
-    await page.goto(f"/sign-in?lang={language}")
-    if axe:  # axe runs as a script: not in a page whose JavaScript is off
-        await check_accessible(page)
-    await type_into(page, "#username", username)
-    await type_into(page, "#password", live.PASSWORD)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(re.compile(r"/$"))
-
-
-def field(name: str) -> str:
-    return "[id='" + name + "']"
-
-
-async def fill_referral(page: Page, *, gender: bool = True) -> None:
-    """The form filled with the keyboard: Tab to a control, type, Space to choose."""
-    await type_into(page, field("potential_victim.given_name"), "Ana")
-    await type_into(page, field("potential_victim.family_name"), "Popescu")
-    await type_into(page, field("potential_victim.date_of_birth.day"), "2")
-    await type_into(page, field("potential_victim.date_of_birth.month"), "4")
-    await type_into(page, field("potential_victim.date_of_birth.year"), "1999")
-    if gender:
-        await press(page, field("potential_victim.gender"), "Space")
-    await page.locator(field("potential_victim.nationality")).select_option("RO")
-    await press(page, field("consent.given"), "Space")
-    await type_into(page, field("consent.recorded_on.day"), "1")
-    await type_into(page, field("consent.recorded_on.month"), "6")
-    await type_into(page, field("consent.recorded_on.year"), "2025")
-    await press(page, field("exploitation.types"), "Space")
-    await press(page, field("exploitation.location"), "Space")
-    await page.locator(field("exploitation.local_authority")).select_option("W06000015")
-    await press(page, field("indicators"), "Space")
-    await type_into(page, field("account"), "Found working in a car wash, unpaid.")
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
@@ -261,26 +183,11 @@ async def test_another_organisations_referral_is_not_found(
         await other.close()
 
 
-async def _file_by_api(server: live.LiveServer) -> str:
-    """A fresh referral filed by the demo first responder: its id (routed to the All-Wales
-    unit, whose demo decision maker decides it)."""
-    from tests.referrals.builders import referral_form
-
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        token = await client.post(
-            "/api/v1/auth/token", data={"username": live.RESPONDER, "password": live.PASSWORD}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        filed = await client.post("/api/v1/referrals", json=referral_form(), headers=headers)
-        assert filed.status_code == 201, filed.text
-        return str(filed.json()["id"])
-
-
 @pytest.mark.parametrize("language", ["en", "cy"])
 async def test_a_decision_maker_decides_by_keyboard_from_the_queue(
     context: BrowserContext, server: live.LiveServer, language: str
 ) -> None:
-    referral_id = await _file_by_api(server)
+    referral_id = await file_by_api(server)
     page = await context.new_page()
     await sign_in(page, "demo-decision-maker", language=language)
     await check_accessible(page)  # the home page: the queue
