@@ -53,13 +53,17 @@ async def _journey(page: Page, folder: Path, language: str) -> None:
     await _shoot(page, folder, "referral", language)
 
 
-async def _decider(page: Page, folder: Path, language: str) -> None:
-    """The queue, a case with its decision form, and the form refused for what it lacks."""
+async def _sign_in(page: Page, username: str, language: str) -> None:
     await page.goto(f"/sign-in?lang={language}")
-    await page.fill("#username", "demo-decision-maker")
+    await page.fill("#username", username)
     await page.fill("#password", live.PASSWORD)
     await page.press("#password", "Enter")
     await page.wait_for_url(re.compile(r"/$"))
+
+
+async def _decider(page: Page, folder: Path, language: str) -> None:
+    """The queue, a case with its decision form, and the form refused for what it lacks."""
+    await _sign_in(page, "demo-decision-maker", language)
     await page.goto("/queue")
     await _shoot(page, folder, "queue", language)
     await page.click("table a.govuk-link")
@@ -67,6 +71,19 @@ async def _decider(page: Page, folder: Path, language: str) -> None:
     if await page.locator("#decide").count():
         await page.click("#decide")
         await _shoot(page, folder, "decision-form-errors", language)
+
+
+# The other roles' pages: (user, [(name, path)]), each shot after signing in as that user.
+ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+async def _role_pages(
+    page: Page, folder: Path, language: str, username: str, pages: tuple[tuple[str, str], ...]
+) -> None:
+    await _sign_in(page, username, language)
+    for name, path in pages:
+        await page.goto(path)
+        await _shoot(page, folder, name, language)
 
 
 async def main(folder: Path) -> None:
@@ -82,6 +99,10 @@ async def main(folder: Path) -> None:
             context = await browser.new_context(base_url=SERVER.url)
             await _decider(await context.new_page(), folder, language)
             await context.close()
+            for username, pages in ROLE_PAGES:
+                context = await browser.new_context(base_url=SERVER.url)
+                await _role_pages(await context.new_page(), folder, language, username, pages)
+                await context.close()
         await browser.close()
 
 
