@@ -95,7 +95,8 @@ async def render(
             shown_organisations[-1].code if len(organisations) > PAGE_SIZE else None
         ),
         next_users=shown_users[-1].username if len(users) > PAGE_SIZE else None,
-        paged=bool(users_after or organisations_after),
+        users_paged=bool(users_after),
+        organisations_paged=bool(organisations_after),
         done=core.gettext(DONE[done]) if done in DONE else None,
     )
 

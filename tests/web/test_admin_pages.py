@@ -18,10 +18,15 @@ from app.audit.models import AuditEvent
 from app.identity.models import Organisation, User
 from app.identity.roles import Role, Sector
 from tests.factories import PASSWORD, AppUser, make_organisation, make_user
-from tests.web.helpers import csrf_of, error_summary, sign_in, sign_in_csrf
+from tests.web.admin_helpers import (
+    NEW_PASSWORD,
+    can_sign_in,
+    checked_roles,
+    events,
+    new_user_form,
+)
+from tests.web.helpers import error_summary, key_of, sign_in
 from tests.web.test_language import _english_sentences, _text
-
-NEW_PASSWORD = "a-long-enough-password"
 
 
 @pytest.fixture
@@ -33,40 +38,6 @@ async def admin(app: FastAPI, db: AsyncSession) -> AppUser:
 @pytest.fixture
 async def csrf(client: httpx.AsyncClient, admin: AppUser) -> str:
     return await sign_in(client, admin.username)
-
-
-async def events(db: AsyncSession, action: str, actor: AppUser) -> list[AuditEvent]:
-    found = await db.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.action == action, AuditEvent.actor_id == actor.id)
-        .order_by(AuditEvent.seq)
-    )
-    return list(found.all())
-
-
-def key_of(html: str) -> str:
-    found = re.search(r'name="idempotency_key" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
-def checked_roles(html: str) -> set[str]:
-    return set(re.findall(r'name="roles" type="checkbox" value="(\w+)" checked', html))
-
-
-async def can_sign_in(app: FastAPI, username: str, password: str) -> bool:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as other:
-        form = await other.get("/sign-in")
-        answer = await other.post(
-            "/sign-in",
-            data={
-                "username": username,
-                "password": password,
-                "csrf_token": sign_in_csrf(form.text),
-            },
-        )
-        return answer.status_code == 303
 
 
 class TestOnlyAdministrators:
@@ -114,20 +85,20 @@ class TestOrganisations:
         self, client: httpx.AsyncClient, csrf: str, admin: AppUser, db: AsyncSession
     ) -> None:
         form = await client.get("/admin/organisations/new")
-        answer = await client.post(
-            "/admin/organisations/new",
-            data={
-                "csrf_token": csrf,
-                "idempotency_key": key_of(form.text),
-                "code": "swansea-refuge",
-                "name": "Swansea Refuge",
-                "name_cy": "Lloches Abertawe",
-                "sector": "charity",
-                "local_authority": "",
-            },
-        )
+        data = {
+            "csrf_token": csrf,
+            "idempotency_key": key_of(form.text),
+            "code": "swansea-refuge",
+            "name": "Swansea Refuge",
+            "name_cy": "Lloches Abertawe",
+            "sector": "charity",
+            "local_authority": "",
+        }
+        answer = await client.post("/admin/organisations/new", data=data)
         assert answer.status_code == 303
         assert answer.headers["location"] == "/admin?done=organisation"
+        again = await client.post("/admin/organisations/new", data=data)  # a double click
+        assert again.status_code == 303
         made = await db.scalar(select(Organisation).where(Organisation.code == "swansea-refuge"))
         assert made is not None
         assert (made.name_cy, made.sector, made.local_authority) == (
@@ -143,6 +114,25 @@ class TestOrganisations:
         listed = (await client.get("/admin?lang=cy")).text
         assert "Lloches Abertawe" in listed
         assert "Elusen" in listed  # the sector by its name, in Welsh
+
+    async def test_organisations_are_listed_in_pages_by_code(
+        self, client: httpx.AsyncClient, csrf: str, db: AsyncSession
+    ) -> None:
+        del csrf
+        for _ in range(12):
+            await make_organisation(db)
+        codes = list(
+            (await db.scalars(select(Organisation.code).order_by(Organisation.code))).all()
+        )
+        assert len(codes) > 50
+        first = (await client.get("/admin")).text
+        assert f'<th scope="row" class="govuk-table__header">{codes[49]}</th>' in first
+        assert f">{codes[50]}</th>" not in first
+        link = re.search(r'href="(/admin\?organisations_after=[^"#]+)#organisations"', first)
+        assert link
+        second = (await client.get(link.group(1))).text
+        assert f">{codes[50]}</th>" in second
+        assert f">{codes[49]}</th>" not in second
 
     async def test_a_taken_code_is_409_with_everything_typed_kept(
         self, client: httpx.AsyncClient, csrf: str
@@ -177,17 +167,6 @@ class TestOrganisations:
             "#sector": "Select the organisation's sector",
         }
         assert 'value="ok-code"' in answer.text
-
-
-def new_user_form(**overrides: object) -> dict[str, object]:
-    return {
-        "username": "new-caseworker",
-        "display_name": "New Caseworker",
-        "password": NEW_PASSWORD,
-        "organisation": "bawso",
-        "roles": ["first_responder"],
-        **overrides,
-    }
 
 
 class TestCreateUser:
@@ -315,8 +294,7 @@ class TestChangeUser:
         assert api.status_code == 401
         [event] = await events(db, "user.updated", admin)
         assert event.changes["active"] == {"before": True, "after": False}
-        page = (await client.get(answer.headers["location"])).text
-        assert "Reactivate the account" in page
+        assert "Reactivate the account" in (await client.get(answer.headers["location"])).text
         back = await client.post(
             f"/admin/users/{user.id}/active", data={"csrf_token": csrf, "active": "true"}
         )
@@ -370,12 +348,8 @@ class TestWelsh:
         del csrf
         user = await make_user(app, db, Role.SENIOR_DECISION_MAKER)
         sentences = _english_sentences()
-        for path in (
-            "/admin",
-            "/admin/users/new",
-            "/admin/organisations/new",
-            f"/admin/users/{user.id}",
-        ):
+        pages = ["/admin", "/admin/users/new", "/admin/organisations/new"]
+        for path in [*pages, f"/admin/users/{user.id}"]:
             page = await client.get(path + "?lang=cy")
             assert page.status_code == 200
             assert '<html lang="cy"' in page.text
@@ -401,6 +375,15 @@ class TestWelsh:
         ]
         assert not [s for s in _english_sentences() if s in _text(answer.text)]
 
+    async def test_no_page_changes_another_users_language_as_the_api_has_no_such_change(
+        self, app: FastAPI, client: httpx.AsyncClient, csrf: str, db: AsyncSession
+    ) -> None:
+        del csrf
+        user = await make_user(app, db, Role.FIRST_RESPONDER)
+        page = (await client.get(f"/admin/users/{user.id}")).text
+        assert 'name="language"' not in page
+        assert "Not chosen yet" in page  # the user's own choice is shown, not changed
+
     async def test_the_admins_own_language_opens_the_admin_page_in_welsh(
         self, app: FastAPI, client: httpx.AsyncClient, csrf: str, admin: AppUser
     ) -> None:
@@ -412,4 +395,3 @@ class TestWelsh:
             home = await fresh.get("/")
             assert '<html lang="cy"' in home.text
             assert 'href="/admin"' in home.text
-            assert csrf_of(home.text)
