@@ -25,6 +25,7 @@ KEYWORDS: dict[str, int] = {
     "refusal": 1,
     "_refusal": 1,
     "matching": 1,
+    "_text_rule": 1,
     **dict.fromkeys(
         [
             "AppError",

@@ -43,6 +43,21 @@ TEMPLATES: tuple[str, ...] = (
     N_("The password must have at least {count} characters."),
     N_("The password must have at most {count} characters."),
     N_("{name} may be left out, but not sent as null"),
+    # Roles that may not be held together (app.identity.roles.combination_problem), whose
+    # parts are the roles' names below.
+    N_(
+        "The {roles} roles must each be held alone, with no other role: give each of them to a "
+        "separate account."
+    ),
+    N_(
+        "The {role} role must be held alone, with no other role: give the other roles to a "
+        "separate account."
+    ),
+    N_(
+        "The auditor role cannot be held beside the {roles} role: auditors read the immigration "
+        "part of the audit trail, which must never reach the people who decide. Give the auditor "
+        "role to a separate account."
+    ),
     # Statistics and the test clock.
     N_("must be one of {choices}"),
     N_("must be at most {days} days before `to`"),
@@ -77,3 +92,17 @@ TEMPLATES: tuple[str, ...] = (
     N_("List should have at most {count} items after validation, not {actual}"),
     N_("JSON decode error"),
 )
+
+ROLE_PARTS: tuple[str, ...] = (
+    N_("admin"),
+    N_("immigration officer"),
+    N_("admin and immigration officer"),
+    N_("decision maker"),
+    N_("panel member"),
+    N_("senior decision maker"),
+    N_("decision maker or panel member"),
+    N_("decision maker or senior decision maker"),
+    N_("panel member or senior decision maker"),
+    N_("decision maker or panel member or senior decision maker"),
+)
+"""The parts of the roles' refusals above: the roles in words (`roles.label`), alone or listed."""

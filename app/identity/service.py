@@ -113,6 +113,20 @@ async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     )
 
 
+async def list_users(session: AsyncSession, *, after: str | None, limit: int) -> list[User]:
+    """Users in username order with their organisation and roles, keyset-paged (the
+    administrators' page)."""
+    query = (
+        select(User)
+        .options(selectinload(User.organisation), selectinload(User.role_rows))
+        .order_by(User.username)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(User.username > after)
+    return list((await session.scalars(query)).all())
+
+
 async def decision_makers_of(session: AsyncSession, unit_id: uuid.UUID) -> list[User]:
     """The active decision makers of a unit (seniors included), by name: those a referral
     routed to it may be assigned to (API.md `POST /referrals/{id}/assign`)."""

@@ -20,7 +20,7 @@ from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.referrals import queue
-from app.web import queue_page, referral_pages, sessions
+from app.web import admin_pages, labels, queue_page, referral_pages, sessions
 from app.web.forms import FormErrors
 from app.web.pages import (
     SESSION_COOKIE,
@@ -38,23 +38,17 @@ router = APIRouter(route_class=PageRoute)
 SignedIn = Annotated[Page, Depends(signed_in())]
 WRONG = N_("The username or the password is wrong.")
 CHOOSE = N_("Choose English or Welsh.")
-ROLE_NAMES = {
-    Role.FIRST_RESPONDER: N_("First responder"),
-    Role.DECISION_MAKER: N_("Decision maker"),
-    Role.SENIOR_DECISION_MAKER: N_("Senior decision maker"),
-    Role.PANEL_MEMBER: N_("Panel member"),
-    Role.IMMIGRATION_OFFICER: N_("Immigration officer"),
-    Role.AUDITOR: N_("Auditor"),
-    Role.ADMIN: N_("Administrator"),
-}
+ROLE_NAMES = {Role(code): message for code, message in labels.ROLES.items()}
 
 
 @router.get("/")
 async def home(page: Annotated[Page, AnyPage], now: RequestNow) -> Response:
     """The start page; signed in, the person's main task (WEB.md "Pages"): the queue for
-    deciders and panel members."""
+    deciders and panel members, organisations and users for an administrator."""
     if page.principal is None:
         return page.render("start.html")
+    if page.principal.has(Role.ADMIN):
+        return await admin_pages.render(page)
     if queue.actions_for(page.principal) and not page.principal.has(Role.FIRST_RESPONDER):
         return await queue_page.render(page, now)
     return await referral_pages.home(page)

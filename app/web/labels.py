@@ -94,6 +94,24 @@ RECONSIDERATION_STATUSES = {
     "declined": N_("Declined"),
 }
 CORRESPONDENCE_LANGUAGES = {"en": N_("English"), "cy": N_("Welsh")}
+ROLES = {
+    "first_responder": N_("First responder"),
+    "decision_maker": N_("Decision maker"),
+    "senior_decision_maker": N_("Senior decision maker"),
+    "panel_member": N_("Panel member"),
+    "immigration_officer": N_("Immigration officer"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+}
+SECTORS = {
+    "police": N_("Police"),
+    "health": N_("Health"),
+    "local_authority": N_("Local authority"),
+    "charity": N_("Charity"),
+    "home_office": N_("Home Office"),
+    "decision_unit": N_("Decision unit"),
+    "oversight": N_("Oversight (inspectors and auditors)"),
+}
 
 VOCABULARIES: dict[str, dict[str, str]] = {
     "gender": GENDERS,
@@ -108,6 +126,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "decision_status": DECISION_STATUSES,
     "reconsideration_status": RECONSIDERATION_STATUSES,
     "correspondence_language": CORRESPONDENCE_LANGUAGES,
+    "role": ROLES,
+    "sector": SECTORS,
 }
 
 

@@ -125,6 +125,7 @@ class Page:
             "path": self.request.url.path,
             "is_first_responder": bool(self.principal and self.principal.has(Role.FIRST_RESPONDER)),
             "reads_queue": bool(self.principal and actions_for(self.principal)),
+            "is_admin": bool(self.principal and self.principal.has(Role.ADMIN)),
         }
 
 

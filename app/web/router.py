@@ -18,6 +18,8 @@ from starlette.types import Scope
 from app.errors import AppError, MethodNotAllowed, NotFound
 from app.web import (
     account,
+    admin_forms,
+    admin_pages,
     case_forms,
     decision_forms,
     duty_to_notify,
@@ -52,6 +54,8 @@ def install(app: FastAPI) -> None:
         queue_page,
         decision_forms,
         case_forms,
+        admin_forms,  # before admin_pages: `/admin/users/new` is no user's id
+        admin_pages,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from app.i18n import core, extract, templates
-from app.identity.roles import Role
+from app.identity.roles import Role, Sector
 from app.immigration.models import ImmigrationStatus
 from app.referrals.vocabulary import ExploitationLocation, ExploitationType, Gender, Indicator
 from app.referrals.workflow import NextAction, Status
@@ -85,6 +85,8 @@ class TestVocabularies:
             ("immigration_status", ImmigrationStatus),
             ("status", Status),
             ("next_action", NextAction),
+            ("role", Role),
+            ("sector", Sector),
         ],
     )
     def test_every_code_of_the_api_has_its_name(self, vocabulary: str, codes: type) -> None:
