@@ -74,7 +74,16 @@ async def _decider(page: Page, folder: Path, language: str) -> None:
 
 
 # The other roles' pages: (user, [(name, path)]), each shot after signing in as that user.
-ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "demo-admin",
+        (
+            ("admin", "/admin"),
+            ("admin-user-new", "/admin/users/new"),
+            ("admin-organisation-new", "/admin/organisations/new"),
+        ),
+    ),
+)
 
 
 async def _role_pages(
