@@ -89,7 +89,9 @@ def version_of(page: str) -> str:
 
 
 class TestRoleGate:
-    @pytest.mark.parametrize("role", ["responder", "decision_maker", "senior", "panel", "auditor"])
+    @pytest.mark.parametrize(
+        "role", ["responder", "decision_maker", "senior", "panel", "auditor", "admin"]
+    )
     async def test_every_other_role_gets_403_and_no_immigration_fact(
         self, app: FastAPI, cast: Cast, referral: dict[str, Any], token: str, role: str
     ) -> None:
