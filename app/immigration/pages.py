@@ -1,8 +1,8 @@
 """The immigration liaison's pages (WEB.md "Pages", `/immigration`), for immigration officers only.
 
 * `GET /immigration`: the look-up by Home Office reference (a GET form). A reference that a
-  referral holds goes (303) to its record page; none is a clear not-found message (404), a
-  malformed one the form again with its error (422). It is the officer's home page too.
+  referral holds shows its record page; none is a clear not-found message (404), a malformed
+  one the form again with its error (422). It is the officer's home page too.
 * `GET /immigration/{referral_id}`: the record page: the referral's identification outcome as
   `GET /referrals/{id}/outcome` gives it to the role (status and decision dates, nothing else
   of the referral), the immigration record, and its form: change (the record's version as
@@ -94,7 +94,7 @@ def _lookup_page(
 
 @router.get("/immigration")
 async def look_up(page: Reader, now: RequestNow) -> Response:
-    """The look-up form; with a reference, the referral that holds it (303 to its record)."""
+    """The look-up form; with a reference, the record page of the referral that holds it."""
     values = FormValues.of(page.request.query_params)
     if FIELD not in page.request.query_params:
         return _lookup_page(page, FormValues(), FormErrors())
@@ -114,7 +114,7 @@ async def look_up(page: Reader, now: RequestNow) -> Response:
     except NotFound:
         errors.add(FIELD, gettext(NO_REFERRAL))
         return _lookup_page(page, values, errors, 404)
-    return page.redirect(f"/immigration/{found.referral_id}")
+    return await _record_page(page, found.referral_id, now)
 
 
 @router.get("/immigration/{referral_id}")
