@@ -172,7 +172,10 @@ async def _record_or_none(
 def _values_of(record: ImmigrationRecord | None) -> FormValues:
     if record is None:
         return FormValues()
-    return FormValues({"status": record.status, FIELD: record.home_office_reference or ""})
+    return FormValues(
+        {"status": record.status, FIELD: record.home_office_reference or ""},
+        {"status": [record.status]},
+    )
 
 
 def _body(values: FormValues) -> dict[str, Any]:

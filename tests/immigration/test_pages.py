@@ -239,6 +239,7 @@ class TestChange:
         browser, csrf = officer
         page = (await browser.get(record_path(referral))).text
         assert version_of(page) == "1"
+        assert re.search(r'value="refugee_or_protection"\s+checked', page)  # as recorded
         sent = await browser.post(
             record_path(referral),
             data={

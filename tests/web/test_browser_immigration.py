@@ -114,6 +114,7 @@ async def test_the_officers_journey_by_keyboard_with_no_accessibility_violation(
     assert reference in main
     assert WORDS[language]["outcome"] in main
     assert "Popescu" not in main
+    assert await page.is_checked("[id='status-6']")  # asylum_seeker, as recorded
     await check_accessible(page)
 
     await press(page, "[id='status-8']", "Space")  # no_leave
