@@ -13,7 +13,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEvent
 from app.immigration.models import ImmigrationRecord
+from app.immigration.service import reference_fingerprint
 from tests.immigration.page_support import events, record_path, version_of
 from tests.referrals.builders import Cast
 from tests.web.helpers import error_summary
@@ -58,6 +60,22 @@ class TestChange:
             "immigration.updated",  # at intake
             "immigration.updated",
         ]
+        changed = await db.scalar(
+            select(AuditEvent)
+            .where(
+                AuditEvent.stream == f"immigration:{referral['id']}",
+                AuditEvent.action == "immigration.updated",
+            )
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        assert changed is not None
+        assert changed.track == "immigration"
+        assert changed.changes["status"] == {"before": "refugee_or_protection", "after": "no_leave"}
+        assert changed.changes["home_office_reference"]["after"] == reference_fingerprint(
+            "HO-NEW-77"
+        )
+        assert "HO-NEW-77" not in str(changed.changes)
 
     async def test_a_stale_version_is_412_with_the_change_shown_and_the_input_kept(
         self,
