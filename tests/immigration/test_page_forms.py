@@ -19,7 +19,7 @@ from app.immigration.service import reference_fingerprint
 from tests.immigration.page_support import events, record_path, version_of
 from tests.referrals.builders import Cast
 from tests.web.helpers import error_summary
-from tests.web.test_language import _text
+from tests.web.test_language import _english_sentences, _text
 
 
 class TestChange:
@@ -188,3 +188,22 @@ class TestCreate:
         assert "Its immigration status is now: Refugee or other protection." in answer.text
         assert re.search(r'value="no_leave"\s+checked', answer.text)
         assert version_of(answer.text) == "1"  # sending it again changes the record
+
+
+class TestWelsh:
+    async def test_the_refusals_read_in_welsh(
+        self, officer: tuple[httpx.AsyncClient, str], referral: dict[str, Any]
+    ) -> None:
+        browser, csrf = officer
+        await browser.get(record_path(referral) + "?lang=cy")
+        lacking = await browser.post(record_path(referral), data={"csrf_token": csrf})
+        stale = await browser.post(
+            record_path(referral), data={"csrf_token": csrf, "version": "7", "status": "settled"}
+        )
+        assert [lacking.status_code, stale.status_code] == [422, 412]
+        assert "Dewiswch statws y person o ran mewnfudo" in lacking.text
+        assert "Newidiodd rhywun y cofnod mewnfudo hwn" in stale.text
+        english = _english_sentences()
+        for answer in (lacking, stale):
+            assert '<html lang="cy"' in answer.text
+            assert [s for s in english if s in _text(answer.text)] == []

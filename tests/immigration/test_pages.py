@@ -176,7 +176,12 @@ class TestWelsh:
         )
         assert record.status_code == 200
         missing = await browser.get("/immigration", params={"home_office_reference": "HO-X"})
-        for answer in (home, record, missing):
+        malformed = [
+            await browser.get("/immigration", params={"home_office_reference": typed})
+            for typed in ("", "<x>", "H" * 65)
+        ]
+        assert [answer.status_code for answer in malformed] == [422, 422, 422]
+        for answer in (home, record, missing, *malformed):
             assert '<html lang="cy"' in answer.text
             text = _text(answer.text)
             assert [s for s in english if s in text] == []
