@@ -17,6 +17,7 @@ from app.db import create_engine, create_sessionmaker
 from app.i18n.asgi import LanguageMiddleware
 from app.identity import checks as identity_checks
 from app.identity.router import router as identity_router
+from app.immigration import pages as immigration_pages
 from app.middleware import (
     BodyLimitMiddleware,
     ControlCharacterMiddleware,
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.test_clock:
         app.include_router(test_clock_router, prefix=API_PREFIX)
     web.install(app)
+    # The compartment's pages are installed here, beside the web's: app.web never imports them.
+    immigration_pages.install(app)
     return app
 
 

@@ -313,3 +313,23 @@ class TestWebLayer:
         contract = _contract("The web pages never import the immigration compartment")
         assert contract["source_modules"] == ["app.web"]
         assert contract["forbidden_modules"] == ["app.immigration"]
+
+    def test_only_the_compartment_and_the_app_factory_import_its_pages(self) -> None:
+        offences = {
+            name: sorted(reached)
+            for package in ("app",)
+            for name, path in modules_of(package)
+            if not name.startswith("app.immigration")
+            and name != "app.main"
+            and (
+                reached := reaches(
+                    imports_of(path.read_text(), name, is_package=path.name == "__init__.py"),
+                    ("app.immigration.pages",),
+                )
+            )
+        }
+        assert offences == {}
+        contract = _contract("Only the compartment itself and the app factory import")
+        assert contract["type"] == "protected"
+        assert contract["protected_modules"] == ["app.immigration.pages"]
+        assert contract["allowed_importers"] == ["app.immigration", "app.main"]

@@ -20,7 +20,7 @@ from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.referrals import queue
-from app.web import admin_pages, labels, queue_page, referral_pages, sessions
+from app.web import admin_pages, extensions, labels, queue_page, referral_pages, sessions
 from app.web.forms import FormErrors
 from app.web.pages import (
     SESSION_COOKIE,
@@ -44,11 +44,14 @@ ROLE_NAMES = {Role(code): message for code, message in labels.ROLES.items()}
 @router.get("/")
 async def home(page: Annotated[Page, AnyPage], now: RequestNow) -> Response:
     """The start page; signed in, the person's main task (WEB.md "Pages"): the queue for
-    deciders and panel members, organisations and users for an administrator."""
+    deciders and panel members, organisations and users for an administrator; a registered
+    section's page for the roles it is home to (the immigration officer's look-up)."""
     if page.principal is None:
         return page.render("start.html")
     if page.principal.has(Role.ADMIN):
         return await admin_pages.render(page)
+    if (section_home := extensions.home_of(page.principal)) is not None:
+        return await section_home(page)
     if queue.actions_for(page.principal) and not page.principal.has(Role.FIRST_RESPONDER):
         return await queue_page.render(page, now)
     return await referral_pages.home(page)

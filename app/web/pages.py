@@ -33,12 +33,12 @@ from app.http import DbSession, get_app_settings
 from app.i18n import core
 from app.identity.deps import check_permission, principal_of
 from app.identity.models import User
-from app.identity.permissions import Permission
+from app.identity.permissions import Permission, holds
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.queue import actions_for
 from app.settings import Environment, Settings
-from app.web import rendering, sessions
+from app.web import extensions, rendering, sessions
 from app.web.models import WebSession
 
 SESSION_COOKIE = "nrm_session"
@@ -126,6 +126,10 @@ class Page:
             "is_first_responder": bool(self.principal and self.principal.has(Role.FIRST_RESPONDER)),
             "reads_queue": bool(self.principal and actions_for(self.principal)),
             "is_admin": bool(self.principal and self.principal.has(Role.ADMIN)),
+            "reads_referrals": bool(
+                self.principal and holds(self.principal.roles, Permission.READ_REFERRAL)
+            ),
+            "sections": extensions.navigation_for(self.principal, self.request.url.path),
         }
 
 

@@ -97,6 +97,18 @@ def _environment() -> Environment:
 ENVIRONMENT = _environment()
 
 
+def add_templates(directory: Path) -> None:
+    """Let the loader find another package's templates (`app.web.extensions`), after the web's
+    own, so that they can extend `base.html` and use its macros. Adding one twice is a no-op."""
+    loader = ENVIRONMENT.loader
+    assert isinstance(loader, ChoiceLoader)
+    if not any(
+        isinstance(found, FileSystemLoader) and str(directory) in found.searchpath
+        for found in loader.loaders
+    ):
+        loader.loaders = [*loader.loaders, FileSystemLoader(directory)]
+
+
 def render(template: str, context: dict[str, Any]) -> str:
     """A page's HTML, in the current language."""
     return ENVIRONMENT.get_template(template).render(context)

@@ -53,7 +53,7 @@ class TestCatalogue:
         pattern = re.compile(r'_\("((?:[^"\\]|\\.)*)"')
         used = {
             match
-            for path in (ROOT / "app/web/templates").glob("*.html")
+            for path in (ROOT / "app").glob("*/templates/*.html")
             for match in pattern.findall(path.read_text(encoding="utf-8"))
         }
         assert used - found == set()
