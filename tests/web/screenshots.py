@@ -76,6 +76,14 @@ async def _decider(page: Page, folder: Path, language: str) -> None:
 # The other roles' pages: (user, [(name, path)]), each shot after signing in as that user.
 ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
+        "demo-immigration-officer",
+        (
+            ("immigration-lookup", "/immigration"),
+            ("immigration-record", "/immigration?home_office_reference=HO-DEMO-0001"),
+            ("immigration-not-found", "/immigration?home_office_reference=HO-NONE"),
+        ),
+    ),
+    (
         "demo-admin",
         (
             ("admin", "/admin"),
