@@ -36,6 +36,7 @@ from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.routing_view import routing_forms
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Page, Depends(signed_in(Permission.READ_REFERRAL))]
@@ -58,7 +59,9 @@ DONE = {
     "suspended": N_("The referral is suspended"),
     "resumed": N_("The referral is resumed"),
     "assigned": N_("The referral is assigned"),
+    "age": N_("The age assessment is recorded"),
 }
+MOVED = "/queue?done=rerouted"
 Run = Callable[..., Awaitable[CommandResult[Any]]]
 
 
@@ -108,6 +111,7 @@ async def _render(
         sent=sent,
         **decision_forms(referral, allowed, today, values, sent),
         **await case_forms(page.session, referral, page.actor, allowed, sent),
+        **await routing_forms(page.session, referral, allowed, sent, welsh=welsh),
     )
 
 
@@ -130,11 +134,23 @@ class CommandForm:
     plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
     name: str = ""  # the form on the page, shown again with what was typed after a refusal
     prefix: str = ""  # of its controls' names, when another form on the page has the same field
+    # A form whose controls are not one per field (a date's three boxes): reads the body, adding
+    # what cannot be read to the errors; `controls` names the control of a field it renames.
+    read: Callable[[FormValues, FormErrors], dict[str, Any]] | None = None
+    controls: Mapping[str, str] = field(default_factory=dict)
+    anchors: Mapping[str, str] = field(default_factory=dict)
+    moves: bool = False  # it may route the referral away from the person's unit
 
-    def body(self, values: FormValues) -> dict[str, Any]:
+    def control(self, name: str) -> str:
+        """The control on the page that shows a field's error (the body's path → its name)."""
+        return self.controls.get(name, self.prefix + name)
+
+    def body(self, values: FormValues, errors: FormErrors) -> dict[str, Any]:
+        if self.read is not None:
+            return self.read(values, errors)
         data: dict[str, Any] = {}
         for name in self.fields:
-            value = values.get(self.prefix + name)
+            value = values.get(self.control(name))
             if value == "" and name in self.omit_blank | self.booleans:
                 continue
             data[name] = (
@@ -148,17 +164,19 @@ async def run_command(
 ) -> Response:
     """Parse the form into the command's body, run it as the API does, go back to the page."""
     values = FormValues.of(await checked_form(request, page))
-    errors = FormErrors(plain=form.plain)
+    errors = FormErrors(plain=form.plain, anchors=form.anchors)
     version = values.get("version")
     again = partial(_again, page, referral_id, now, values, errors, sent=form.name)
     try:
-        body = form.schema.model_validate(form.body(values))
+        body = form.schema.model_validate(form.body(values, errors))
     except ValidationError as exc:
-        errors.add_validation(exc, prefix=form.prefix)
+        errors.add_validation(exc, rename=form.control)
+        return await again(422)
+    if errors:  # what the form's own reading found (a date that is not one)
         return await again(422)
     try:
         async with page.session.begin_nested():
-            await form.run(
+            done = await form.run(
                 page.session,
                 page.actor,
                 referral_id,
@@ -172,8 +190,10 @@ async def run_command(
             raise
         stale = isinstance(exc, PreconditionFailed)
         if not stale:
-            errors.add_problem(exc, prefix=form.prefix)
+            errors.add_problem(exc, rename=form.control)
         return await again(exc.status, stale=stale)
+    if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
+        return page.redirect(MOVED)  # no longer their unit's to see: back to their queue
     return page.redirect(f"/referrals/{referral_id}?done={form.done}")
 
 

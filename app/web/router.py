@@ -25,6 +25,7 @@ from app.web import (
     referral_form,
     referral_page,
     referral_pages,
+    routing_forms,
 )
 from app.web.headers import is_page
 from app.web.pages import error_page
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
         queue_page,
         decision_forms,
         case_forms,
+        routing_forms,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
