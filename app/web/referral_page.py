@@ -31,7 +31,7 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
-from app.web import labels
+from app.web import kept, labels
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
@@ -46,6 +46,10 @@ Withdrawer = Annotated[Page, Depends(signed_in(Permission.WITHDRAW))]
 CHANGED = N_(
     "Someone changed this referral while you were writing: it now shows their change. Read it, "
     "then send your form again. What you wrote is kept below."
+)
+KEPT_BACK = N_(
+    "You signed in again: what you typed before your session ended is back in the form. It "
+    "has not been sent: check it, then send it."
 )
 STATUS_NOW = N_("Its status is now: %(status)s.")
 DONE = {
@@ -70,6 +74,12 @@ async def show_referral(
     page: Reader, referral_id: uuid.UUID, now: RequestNow, filed: int = 0, done: str = ""
 ) -> Response:
     referral = await queries.load(page.session, page.actor, referral_id)
+    typed = None
+    if page.web_session is not None and page.web_session.kept_form:
+        typed = kept.take(page.settings, page.web_session, f"/referrals/{referral_id}")
+    if typed is not None:  # typed before the session ended: back in the form, not sent
+        values = FormValues(typed, {name: [value] for name, value in typed.items()})
+        return await _render(page, referral, now, values=values, notice=KEPT_BACK)
     done_key = "filed" if filed else done
     return await _render(page, referral, now, notice=DONE.get(done_key), success=True)
 

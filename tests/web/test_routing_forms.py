@@ -48,11 +48,11 @@ class TestOffered:
         await sign_in(client, cast.senior.username)
         page = (await client.get(f"/referrals/{case.id}")).text
         assert action(case, "reroute") in page
-        assert f'value="{cast.child_panel}"' in page
+        assert f'value="{cast.child_panel}">Organisation {cast.child_panel}<' in page
         assert 'value="all-wales-decision-unit"' not in page  # where it is now
         client.cookies.set("nrm_lang", "cy")
         welsh = (await client.get(f"/referrals/{case.id}")).text
-        assert "Uned Benderfynu Cymru Gyfan" in welsh or "Cymru" in welsh
+        assert f'value="{cast.child_panel}">Sefydliad {cast.child_panel}<' in welsh
 
     async def test_the_referrer_and_a_closed_case_are_offered_neither(
         self, client: httpx.AsyncClient, cast: Cast
