@@ -158,7 +158,8 @@ async def test_an_auditor_reads_the_decision_timeline(
     referral_id, reference = await walk(browser, server, language)  # the journey's referral
     async with person(browser, server, AUDITOR, language) as page:
         answer = await page.goto(f"/referrals/{referral_id}/timeline")
-        assert answer is not None and answer.status == 200
+        assert answer is not None
+        assert answer.status == 200
         await check_accessible(page)
         text = await page.inner_text("main")
         assert reference in text
