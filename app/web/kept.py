@@ -15,7 +15,8 @@ How it travels, so that nothing is stored in the clear and no one else gets it:
 3. The referral's page (`take`): the first referral page shown clears it from the session; it
    fills the forms only if it is that referral's page and still within its time limit. The
    forms shown are those the person may use now, each carrying the new session's CSRF token
-   and the referral's current version.
+   and the referral's current version; if it moved on since the person read it, the page says
+   that someone changed it, as after a 412.
 """
 
 from __future__ import annotations
@@ -41,10 +42,18 @@ from app.web.models import WebSession
 
 KEPT_FOR = timedelta(minutes=15)
 MAX_TYPED = 64_000  # characters: a form larger than any case form is not kept
-LEFT_OUT = frozenset({"csrf_token", "version", "idempotency_key"})
+LEFT_OUT = frozenset({"csrf_token", "version", "idempotency_key"})  # the form's, not typed
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 CASE_FORM = re.compile(rf"^(/referrals/{_UUID})/[a-z0-9/-]+$")
 _LABEL = b"nrm kept form v1"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What was typed, and the version of the referral the person was reading."""
+
+    fields: dict[str, str]
+    version: str
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,9 @@ async def carry(request: Request, settings: Settings) -> Carried | None:
     if sum(len(k) + len(v) for k, v in typed.items()) > MAX_TYPED:
         return None
     until = (real_now() + KEPT_FOR).isoformat()
-    data = {"page": found.group(1), "fields": typed, "owner": owner, "until": until}
+    version = str(form.get("version") or "")
+    data = {"page": found.group(1), "fields": typed, "version": version}
+    data |= {"owner": owner, "until": until}
     return Carried(seal(settings, data), found.group(1))
 
 
@@ -115,7 +126,7 @@ def for_user(settings: Settings, sealed: str, user_id: uuid.UUID) -> str | None:
     return sealed
 
 
-def take(settings: Settings, web_session: WebSession, page: str) -> dict[str, str] | None:
+def take(settings: Settings, web_session: WebSession, page: str) -> Typed | None:
     """The fields kept for this page, once: the session holds them no longer, whichever page
     asks."""
     sealed, web_session.kept_form = web_session.kept_form, None
@@ -123,4 +134,7 @@ def take(settings: Settings, web_session: WebSession, page: str) -> dict[str, st
     if data is None or data.get("page") != page or not _fresh(data):
         return None
     fields = data.get("fields")
-    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else None
+    if not isinstance(fields, dict):
+        return None
+    typed = {str(k): str(v) for k, v in fields.items()}
+    return Typed(typed, str(data.get("version", "")))

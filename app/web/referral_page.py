@@ -78,8 +78,12 @@ async def show_referral(
     if page.web_session is not None and page.web_session.kept_form:
         typed = kept.take(page.settings, page.web_session, f"/referrals/{referral_id}")
     if typed is not None:  # typed before the session ended: back in the form, not sent
-        values = FormValues(typed, {name: [value] for name, value in typed.items()})
-        return await _render(page, referral, now, values=values, notice=KEPT_BACK)
+        fields = typed.fields
+        values = FormValues(fields, {name: [value] for name, value in fields.items()})
+        errors = FormErrors()
+        if typed.version != str(referral.version):
+            errors.add("", _changed(referral))
+        return await _render(page, referral, now, values=values, errors=errors, notice=KEPT_BACK)
     done_key = "filed" if filed else done
     return await _render(page, referral, now, notice=DONE.get(done_key), success=True)
 
@@ -207,6 +211,12 @@ async def run_command(
     return page.redirect(f"/referrals/{referral_id}?done={form.done}")
 
 
+def _changed(referral: Any) -> str:
+    """That someone changed the referral while the person was writing, and its status now."""
+    status = labels.label("status", referral.status)
+    return f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}"
+
+
 async def _again(
     page: Page,
     referral_id: uuid.UUID,
@@ -222,8 +232,7 @@ async def _again(
     stale version: that it changed, and its status now)."""
     referral = await queries.load(page.session, page.actor, referral_id, fresh=True)
     if stale:
-        status = labels.label("status", referral.status)
-        errors.add("", f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}")
+        errors.add("", _changed(referral))
     return await _render(
         page, referral, now, values=values, errors=errors, status_code=status_code, sent=sent
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import real_now
 from app.web.models import WebSession
 from tests.factories import AppUser
-from tests.referrals.builders import Case, Cast, file_case, make_cast
+from tests.referrals.builders import Case, Cast, file_case, make_cast, step
 from tests.web.helpers import csrf_of, sign_in, sign_in_csrf
 from tests.web.test_decision_forms import KEPT, LONG, status, version_of
 
@@ -116,6 +116,19 @@ class TestKept:
             | {"stage": "reasonable_grounds", "outcome": "positive", "reasons": LONG},
         )
         assert sent.status_code == 303
+
+    async def test_a_change_made_meanwhile_is_said_with_the_form_back(
+        self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        await step(client, cast.responder, case, "notes", {"text": "Her brother called."})
+        await sign_in_again(client, answer.text, cast.decision_maker.username, kept_of(answer.text))
+        page = await client.get(f"/referrals/{case.id}")
+        assert "Someone changed this referral" in page.text
+        assert "Her brother called." in page.text
+        assert KEPT in page.text
+        assert f'name="version" value="{case.version}"' in page.text  # the version now
 
     async def test_someone_else_signing_in_gets_nothing(
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
