@@ -20,7 +20,7 @@ from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.referrals import queue
-from app.web import admin_pages, extensions, labels, queue_page, referral_pages, sessions
+from app.web import admin_pages, extensions, kept, labels, queue_page, referral_pages, sessions
 from app.web.forms import FormErrors
 from app.web.pages import (
     SESSION_COOKIE,
@@ -79,16 +79,20 @@ async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPa
     form = await checked_sign_in_form(request)
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     next_path = local_path(str(form.get("next") or "")) or "/"
+    sealed = str(form.get("kept") or "")  # a form typed before the session ended (app.web.kept)
     address = request.client.host if request.client else None
     user = await identity.authenticate(
         page.session, page.settings, username, password, address=address, now=now
     )
     if isinstance(user, identity.Throttled):
         refusal = too_many_attempts(user.retry_after_seconds)
-        return _sign_in_again(page, username, next_path, core.translate(refusal.detail), 429)
+        detail = core.translate(refusal.detail)
+        return _sign_in_again(page, username, next_path, detail, 429, sealed)
     if user is None:
-        return _sign_in_again(page, username, next_path, core.gettext(WRONG), 401)
+        return _sign_in_again(page, username, next_path, core.gettext(WRONG), 401, sealed)
     started = await sessions.start(page.session, user, page.settings)
+    if sealed:
+        started.row.kept_form = kept.for_user(page.settings, sealed, user.id)
     page.cookies[SESSION_COOKIE] = started.token
     if user.language and page.request.cookies.get("nrm_lang") is None:
         page.language = user.language
@@ -96,7 +100,7 @@ async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPa
 
 
 def _sign_in_again(
-    page: Page, username: str, next_path: str, message: str, status: int
+    page: Page, username: str, next_path: str, message: str, status: int, sealed: str = ""
 ) -> Response:
     errors = FormErrors()
     errors.add("username", message)
@@ -110,6 +114,7 @@ def _sign_in_again(
         username=username,
         errors=errors,
         error_count=1,
+        kept=sealed or None,
     )
 
 

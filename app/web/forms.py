@@ -8,7 +8,7 @@ given_name`, or the day of a date, the first box of a group).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,18 +36,25 @@ class FormErrors:
         if field_name not in {f for f, _ in self.items}:
             self.items.append((field_name, message))
 
-    def add_problem(self, error: AppError, prefix: str = "") -> None:
-        """The API's problem: each field's message, or its detail when it names none."""
+    def add_problem(
+        self, error: AppError, prefix: str = "", rename: Callable[[str], str] | None = None
+    ) -> None:
+        """The API's problem: each field's message, or its detail when it names none; `rename`
+        gives the control of a field (its prefixed name, by default)."""
+        rename = rename or (lambda name: prefix + name)
         if not error.errors:
             self.add("", translate(error.detail))
         for item in error.errors:
-            self.add(prefix + item.field, translate(item.message))
+            self.add(rename(item.field), translate(item.message))
 
-    def add_validation(self, error: ValidationError, prefix: str = "") -> None:
+    def add_validation(
+        self, error: ValidationError, prefix: str = "", rename: Callable[[str], str] | None = None
+    ) -> None:
         """Pydantic's failures, by dotted field; a missing value reads as the field's plain
         request ("Select the person's gender") where the form has one."""
+        rename = rename or (lambda name: prefix + name)
         for item in error.errors():
-            name = prefix + ".".join(str(p) for p in item["loc"])
+            name = rename(".".join(str(p) for p in item["loc"]))
             name = _known_field(name, self.plain)
             if item["type"] in {"missing", "too_short"} and name in self.plain:
                 self.add(name, gettext(self.plain[name]))

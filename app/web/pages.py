@@ -38,7 +38,8 @@ from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.queue import actions_for
 from app.settings import Environment, Settings
-from app.web import extensions, rendering, sessions
+from app.web import extensions, kept, rendering, sessions
+from app.web.forms import FormErrors
 from app.web.models import WebSession
 
 SESSION_COOKIE = "nrm_session"
@@ -276,6 +277,10 @@ class PageRoute(APIRoute):
             try:
                 return await original(request)
             except SignInRequired as exc:
+                if request.method == "POST":  # a case form whose session ended: keep it
+                    carried = await kept.carry(request, get_app_settings(request))
+                    if carried is not None:
+                        return _sign_in_keeping(request, carried)
                 return RedirectResponse(sign_in_url(exc.path), status_code=303)
             except AppError as exc:
                 return error_page(request, exc)
@@ -283,6 +288,27 @@ class PageRoute(APIRoute):
                 return error_page(request, _not_found())
 
         return handler
+
+
+def _sign_in_keeping(request: Request, carried: kept.Carried) -> HTMLResponse:
+    """The sign-in form at once, carrying the sealed form back to its page (`app.web.kept`)."""
+    language = getattr(request.state, "language", None) or language_of(request, None)
+    page = Page(
+        request=request,
+        session=None,  # type: ignore[arg-type]  # the sign-in form reads nothing
+        settings=get_app_settings(request),
+        language=language,
+    )
+    token = sign_in_token(request)
+    page.cookies[SIGN_IN_COOKIE] = token
+    return page.render(
+        "sign_in.html",
+        sign_in_token=token,
+        next=carried.page,
+        username="",
+        errors=FormErrors(),
+        kept=carried.sealed,
+    )
 
 
 def _not_found() -> AppError:

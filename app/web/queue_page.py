@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.http import PageParams, RequestNow
+from app.i18n.core import gettext
+from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
 from app.referrals import queue
 from app.referrals.deadlines import wales_date
@@ -36,13 +38,20 @@ class QueuePaging(PageParams):
         self._scope = SCOPE
 
 
+REROUTED = N_("The referral is sent to the other unit: it is theirs to decide now")
+
+
 @router.get("/queue")
-async def queue_page(page: QueueReader, now: RequestNow, cursor: str | None = None) -> Response:
-    """One page of the person's work, earliest due first."""
-    return await render(page, now, cursor)
+async def queue_page(
+    page: QueueReader, now: RequestNow, cursor: str | None = None, done: str = ""
+) -> Response:
+    """One page of the person's work, earliest due first (after a reroute, saying so)."""
+    return await render(page, now, cursor, notice=gettext(REROUTED) if done == "rerouted" else None)
 
 
-async def render(page: Page, now: datetime, cursor: str | None = None) -> Response:
+async def render(
+    page: Page, now: datetime, cursor: str | None = None, notice: str | None = None
+) -> Response:
     """The queue's page (the template `queue.html`), from `cursor` or from its start."""
     found = await queue.queue(page.session, page.actor, QueuePaging(page, cursor))
     return page.render(
@@ -51,4 +60,5 @@ async def render(page: Page, now: datetime, cursor: str | None = None) -> Respon
         today=wales_date(now),
         next_url=f"{SCOPE}?cursor={found.next_cursor}" if found.next_cursor else None,
         first=cursor is None,
+        notice=notice,
     )

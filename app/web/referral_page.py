@@ -31,11 +31,12 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
-from app.web import labels
+from app.web import kept, labels
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.routing_view import routing_forms
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Page, Depends(signed_in(Permission.READ_REFERRAL))]
@@ -45,6 +46,10 @@ Withdrawer = Annotated[Page, Depends(signed_in(Permission.WITHDRAW))]
 CHANGED = N_(
     "Someone changed this referral while you were writing: it now shows their change. Read it, "
     "then send your form again. What you wrote is kept below."
+)
+KEPT_BACK = N_(
+    "You signed in again: what you typed before your session ended is back in the form. It "
+    "has not been sent: check it, then send it."
 )
 STATUS_NOW = N_("Its status is now: %(status)s.")
 DONE = {
@@ -58,7 +63,9 @@ DONE = {
     "suspended": N_("The referral is suspended"),
     "resumed": N_("The referral is resumed"),
     "assigned": N_("The referral is assigned"),
+    "age": N_("The age assessment is recorded"),
 }
+MOVED = "/queue?done=rerouted"
 Run = Callable[..., Awaitable[CommandResult[Any]]]
 
 
@@ -67,6 +74,16 @@ async def show_referral(
     page: Reader, referral_id: uuid.UUID, now: RequestNow, filed: int = 0, done: str = ""
 ) -> Response:
     referral = await queries.load(page.session, page.actor, referral_id)
+    typed = None
+    if page.web_session is not None and page.web_session.kept_form:
+        typed = kept.take(page.settings, page.web_session, f"/referrals/{referral_id}")
+    if typed is not None:  # typed before the session ended: back in the form, not sent
+        fields = typed.fields
+        values = FormValues(fields, {name: [value] for name, value in fields.items()})
+        errors = FormErrors()
+        if typed.version != str(referral.version):
+            errors.add("", _changed(referral))
+        return await _render(page, referral, now, values=values, errors=errors, notice=KEPT_BACK)
     done_key = "filed" if filed else done
     return await _render(page, referral, now, notice=DONE.get(done_key), success=True)
 
@@ -108,6 +125,7 @@ async def _render(
         sent=sent,
         **decision_forms(referral, allowed, today, values, sent),
         **await case_forms(page.session, referral, page.actor, allowed, sent),
+        **await routing_forms(page.session, referral, allowed, sent, welsh=welsh),
     )
 
 
@@ -130,11 +148,23 @@ class CommandForm:
     plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
     name: str = ""  # the form on the page, shown again with what was typed after a refusal
     prefix: str = ""  # of its controls' names, when another form on the page has the same field
+    # A form whose controls are not one per field (a date's three boxes): reads the body, adding
+    # what cannot be read to the errors; `controls` names the control of a field it renames.
+    read: Callable[[FormValues, FormErrors], dict[str, Any]] | None = None
+    controls: Mapping[str, str] = field(default_factory=dict)
+    anchors: Mapping[str, str] = field(default_factory=dict)
+    moves: bool = False  # it may route the referral away from the person's unit
 
-    def body(self, values: FormValues) -> dict[str, Any]:
+    def control(self, name: str) -> str:
+        """The control on the page that shows a field's error (the body's path → its name)."""
+        return self.controls.get(name, self.prefix + name)
+
+    def body(self, values: FormValues, errors: FormErrors) -> dict[str, Any]:
+        if self.read is not None:
+            return self.read(values, errors)
         data: dict[str, Any] = {}
         for name in self.fields:
-            value = values.get(self.prefix + name)
+            value = values.get(self.control(name))
             if value == "" and name in self.omit_blank | self.booleans:
                 continue
             data[name] = (
@@ -148,17 +178,19 @@ async def run_command(
 ) -> Response:
     """Parse the form into the command's body, run it as the API does, go back to the page."""
     values = FormValues.of(await checked_form(request, page))
-    errors = FormErrors(plain=form.plain)
+    errors = FormErrors(plain=form.plain, anchors=form.anchors)
     version = values.get("version")
     again = partial(_again, page, referral_id, now, values, errors, sent=form.name)
     try:
-        body = form.schema.model_validate(form.body(values))
+        body = form.schema.model_validate(form.body(values, errors))
     except ValidationError as exc:
-        errors.add_validation(exc, prefix=form.prefix)
+        errors.add_validation(exc, rename=form.control)
+        return await again(422)
+    if errors:  # what the form's own reading found (a date that is not one)
         return await again(422)
     try:
         async with page.session.begin_nested():
-            await form.run(
+            done = await form.run(
                 page.session,
                 page.actor,
                 referral_id,
@@ -172,9 +204,17 @@ async def run_command(
             raise
         stale = isinstance(exc, PreconditionFailed)
         if not stale:
-            errors.add_problem(exc, prefix=form.prefix)
+            errors.add_problem(exc, rename=form.control)
         return await again(exc.status, stale=stale)
+    if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
+        return page.redirect(MOVED)  # no longer their unit's to see: back to their queue
     return page.redirect(f"/referrals/{referral_id}?done={form.done}")
+
+
+def _changed(referral: Any) -> str:
+    """That someone changed the referral while the person was writing, and its status now."""
+    status = labels.label("status", referral.status)
+    return f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}"
 
 
 async def _again(
@@ -192,8 +232,7 @@ async def _again(
     stale version: that it changed, and its status now)."""
     referral = await queries.load(page.session, page.actor, referral_id, fresh=True)
     if stale:
-        status = labels.label("status", referral.status)
-        errors.add("", f"{gettext(CHANGED)} {gettext(STATUS_NOW) % {'status': status}}")
+        errors.add("", _changed(referral))
     return await _render(
         page, referral, now, values=values, errors=errors, status_code=status_code, sent=sent
     )

@@ -27,6 +27,7 @@ from app.web import (
     referral_form,
     referral_page,
     referral_pages,
+    routing_forms,
 )
 from app.web.headers import is_page
 from app.web.pages import error_page
@@ -56,6 +57,7 @@ def install(app: FastAPI) -> None:
         case_forms,
         admin_forms,  # before admin_pages: `/admin/users/new` is no user's id
         admin_pages,
+        routing_forms,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +40,24 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _owner_mac(random_part: str, user_id: uuid.UUID, settings: Settings) -> str:
+    message = f"form-owner\n{random_part}\n{user_id}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:20]
+
+
+def csrf_token_for(user: User, settings: Settings) -> str:
+    """A new CSRF token: random, and bound to its user (61 characters)."""
+    random_part = secrets.token_urlsafe(30)
+    return f"{random_part}.{_owner_mac(random_part, user.id, settings)}"
+
+
+def owned_by(csrf_token: str, user_id: uuid.UUID, settings: Settings) -> bool:
+    """Whether a CSRF token (of a session, live or ended) was issued to this user."""
+    random_part, _, mac = csrf_token.partition(".")
+    expected = _owner_mac(random_part, user_id, settings)
+    return bool(mac) and hmac.compare_digest(mac.encode(), expected.encode())
+
+
 async def start(session: AsyncSession, user: User, settings: Settings) -> Started:
     """A new session for `user`; sessions idle past the limit are cleared on the way."""
     now = real_now()
@@ -48,7 +67,7 @@ async def start(session: AsyncSession, user: User, settings: Settings) -> Starte
         token_hash=token_hash(token),
         user_id=user.id,
         token_generation=user.token_generation,
-        csrf_token=secrets.token_urlsafe(32),
+        csrf_token=csrf_token_for(user, settings),
         created_at=now,
         last_seen_at=now,
     )
