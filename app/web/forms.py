@@ -107,6 +107,15 @@ class FormValues:
     def get(self, name: str, default: str = "") -> str:
         return str(self._data.get(name, default))
 
+    def keyed(self, keys: Mapping[str, str]) -> FormValues:
+        """The controls named as the API's fields (`reason`) under their keys on the page
+        (`suspend_reason`), where two forms on one page ask the same field."""
+        data, lists = dict(self._data), dict(self._lists)
+        for field_name, key in keys.items():
+            if field_name in data and key not in data:
+                data[key], lists[key] = data.pop(field_name), lists.pop(field_name, [])
+        return FormValues(data, lists)
+
     def all(self, name: str) -> list[str]:
         return self._lists.get(name, [])
 

@@ -44,7 +44,7 @@ KEPT_FOR = timedelta(minutes=15)
 MAX_TYPED = 64_000  # characters: a form larger than any case form is not kept
 LEFT_OUT = frozenset({"csrf_token", "version", "idempotency_key"})  # the form's, not typed
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-CASE_FORM = re.compile(rf"^(/referrals/{_UUID})/[a-z0-9/-]+$")
+CASE_FORM = re.compile(rf"^(/referrals/{_UUID})/([a-z0-9/-]+)$")
 _LABEL = b"nrm kept form v1"
 
 
@@ -54,6 +54,7 @@ class Typed:
 
     fields: dict[str, str]
     version: str
+    command: str  # the form's path after the referral's (`suspend`, `decisions`)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ async def carry(request: Request, settings: Settings) -> Carried | None:
     until = (real_now() + KEPT_FOR).isoformat()
     version = str(form.get("version") or "")
     data = {"page": found.group(1), "fields": typed, "version": version}
+    data["command"] = found.group(2)
     data |= {"owner": owner, "until": until}
     return Carried(seal(settings, data), found.group(1))
 
@@ -137,4 +139,4 @@ def take(settings: Settings, web_session: WebSession, page: str) -> Typed | None
     if not isinstance(fields, dict):
         return None
     typed = {str(k): str(v) for k, v in fields.items()}
-    return Typed(typed, str(data.get("version", "")))
+    return Typed(typed, str(data.get("version", "")), str(data.get("command", "")))

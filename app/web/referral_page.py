@@ -66,6 +66,8 @@ DONE = {
     "age": N_("The age assessment is recorded"),
 }
 MOVED = "/queue?done=rerouted"
+# A form's name → its fields whose controls have another key on the page (CommandForm.control).
+KEYS: dict[str, dict[str, str]] = {}
 Run = Callable[..., Awaitable[CommandResult[Any]]]
 
 
@@ -80,6 +82,7 @@ async def show_referral(
     if typed is not None:  # typed before the session ended: back in the form, not sent
         fields = typed.fields
         values = FormValues(fields, {name: [value] for name, value in fields.items()})
+        values = values.keyed(KEYS.get(typed.command, {}))
         errors = FormErrors()
         if typed.version != str(referral.version):
             errors.add("", _changed(referral))
@@ -155,8 +158,14 @@ class CommandForm:
     anchors: Mapping[str, str] = field(default_factory=dict)
     moves: bool = False  # it may route the referral away from the person's unit
 
+    def __post_init__(self) -> None:
+        keys = {f: self.control(f) for f in (*self.fields, *self.controls) if f}
+        if renamed := {f: key for f, key in keys.items() if key != f}:
+            KEYS[self.name] = renamed
+
     def control(self, name: str) -> str:
-        """The control on the page that shows a field's error (the body's path → its name)."""
+        """The key on the page of a field's control: its id, the value it shows and where its
+        error is shown (the body's path → its key). The control's name is the field's own."""
         return self.controls.get(name, self.prefix + name)
 
     def body(self, values: FormValues, errors: FormErrors) -> dict[str, Any]:
@@ -177,7 +186,7 @@ async def run_command(
     request: Request, page: Page, referral_id: uuid.UUID, now: datetime, form: CommandForm
 ) -> Response:
     """Parse the form into the command's body, run it as the API does, go back to the page."""
-    values = FormValues.of(await checked_form(request, page))
+    values = FormValues.of(await checked_form(request, page)).keyed(KEYS.get(form.name, {}))
     errors = FormErrors(plain=form.plain, anchors=form.anchors)
     version = values.get("version")
     again = partial(_again, page, referral_id, now, values, errors, sent=form.name)

@@ -65,7 +65,7 @@ class TestOffered:
         assert action(case, "suspend") not in page.text
         answer = await client.post(
             f"/referrals/{case.id}/suspend",
-            data={"csrf_token": csrf, "version": version_of(page.text), "suspend_reason": LONG},
+            data={"csrf_token": csrf, "version": version_of(page.text), "reason": LONG},
         )
         assert answer.status_code == 409
         assert "the referral cannot be suspended, until it is reviewed" in answer.text
@@ -78,17 +78,13 @@ class TestSuspendAndResume:
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await send(
-            client, cast.decision_maker, case, "suspend", suspend_reason="She is missing."
-        )
+        answer = await send(client, cast.decision_maker, case, "suspend", reason="She is missing.")
         assert answer.status_code == 303
         page = (await client.get(answer.headers["location"])).text
         assert "The referral is suspended" in page
         assert action(case, "suspend") not in page
         assert await status(client, cast.decision_maker, case) == "suspended"
-        answer = await send(
-            client, cast.decision_maker, case, "resume", resume_reason="She is found."
-        )
+        answer = await send(client, cast.decision_maker, case, "resume", reason="She is found.")
         assert answer.status_code == 303
         assert "The referral is resumed" in (await client.get(answer.headers["location"])).text
         assert await status(client, cast.decision_maker, case) == "awaiting_rg"
@@ -97,7 +93,7 @@ class TestSuspendAndResume:
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await send(client, cast.decision_maker, case, "suspend", suspend_reason="")
+        answer = await send(client, cast.decision_maker, case, "suspend", reason="")
         assert answer.status_code == 422
         assert error_summary(answer.text) == [
             ("#suspend_reason", "Enter why the referral is suspended")
@@ -109,7 +105,7 @@ class TestSuspendAndResume:
     ) -> None:
         case = await drive(client, cast, "suspended")
         typed = LONG + " " + "x" * 15_000
-        answer = await send(client, cast.decision_maker, case, "resume", resume_reason=typed)
+        answer = await send(client, cast.decision_maker, case, "resume", reason=typed)
         assert answer.status_code == 422
         assert error_summary(answer.text)[0][0] == "#resume_reason"
         assert KEPT in answer.text
@@ -126,7 +122,7 @@ class TestSuspendAndResume:
         await step(client, cast.responder, case, "withdraw", {"reason": "She left."})
         answer = await client.post(
             f"/referrals/{case.id}/suspend",
-            data={"csrf_token": csrf, "version": version_of(page.text), "suspend_reason": LONG},
+            data={"csrf_token": csrf, "version": version_of(page.text), "reason": LONG},
         )
         assert answer.status_code == 412
         assert "Someone changed this referral" in answer.text
@@ -159,7 +155,10 @@ class TestWelsh:
         await sign_in(client, cast.decision_maker.username)
         client.cookies.set("nrm_lang", "cy")
         page = await client.get(f"/referrals/{case.id}")
-        assert 'name="suspend_reason"' in page.text or 'name="resume_reason"' in page.text
+        assert (
+            'id="suspend_reason" name="reason"' in page.text
+            or 'id="resume_reason" name="reason"' in page.text
+        )
         account = referral_form()["account"]  # what the responder typed stays as typed
         english = [s for s in _english_sentences() if s not in account]
         assert [s for s in english if s in _text(page.text)] == []

@@ -182,3 +182,27 @@ class TestKept:
         )
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/sign-in")
+
+
+async def test_a_suspension_reason_comes_back_into_its_own_form(
+    client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The suspend form's control is named `reason`, as the withdrawal's is: what comes back
+    goes into the suspend form only (its key on the page, `suspend_reason`)."""
+    case = await file_case(client, cast.responder)
+    csrf = await sign_in(client, cast.decision_maker.username)
+    page = await client.get(f"/referrals/{case.id}")
+    await idle(sessions)
+    answer = await client.post(
+        f"/referrals/{case.id}/suspend",
+        data={"csrf_token": csrf, "version": version_of(page.text), "reason": "She is missing."},
+    )
+    signed = await sign_in_again(
+        client, answer.text, cast.decision_maker.username, kept_of(answer.text)
+    )
+    assert signed.status_code == 303
+    back = (await client.get(f"/referrals/{case.id}")).text
+    suspend = re.search(r'<textarea[^>]*id="suspend_reason"[^>]*>([^<]*)</textarea>', back)
+    assert suspend is not None
+    assert suspend.group(1).strip() == "She is missing."
+    assert back.count("She is missing.") == 1  # not in the withdrawal's `reason` too

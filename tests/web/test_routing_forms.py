@@ -37,8 +37,9 @@ class TestOffered:
         page = (await client.get(f"/referrals/{case.id}")).text
         assert action(case, "age") in page
         assert action(case, "reroute") not in page
-        for name in ("date_of_birth.day", "estimated_age", "age_reason"):
+        for name in ("date_of_birth.day", "estimated_age", "reason"):
             assert f'name="{name}"' in page
+        assert 'id="age_reason" name="reason"' in page  # the API's field; its own id
         assert 'name="consent.given"' not in page  # an adult who consented: none asked
 
     async def test_a_senior_is_offered_reroute_to_the_other_units_by_name(
@@ -79,7 +80,7 @@ class TestAge:
             case,
             "age",
             estimated_age="15",
-            age_reason="Assessed by the council's social workers.",
+            reason="Assessed by the council's social workers.",
         )
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == "/queue?done=rerouted"  # now the child panel's
@@ -95,7 +96,7 @@ class TestAge:
             case,
             "age",
             **{"date_of_birth.day": "3", "date_of_birth.month": "2", "date_of_birth.year": "1990"},
-            age_reason="Her passport was found.",
+            reason="Her passport was found.",
         )
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"].endswith("?done=age")
@@ -115,7 +116,7 @@ class TestAge:
             "age",
             **{"date_of_birth.day": "31", "date_of_birth.month": "2", "date_of_birth.year": "1990"},
             estimated_age="about twenty",
-            age_reason=LONG,
+            reason=LONG,
         )
         assert answer.status_code == 422
         summary = error_summary(answer.text)
@@ -134,7 +135,7 @@ class TestAge:
         data = {"csrf_token": csrf, "version": version_of(page.text)}
         answer = await client.post(
             f"/referrals/{case.id}/age",
-            data=data | {"estimated_age": "30", "age_reason": LONG},
+            data=data | {"estimated_age": "30", "reason": LONG},
         )
         assert answer.status_code == 422
         assert "must consent to the referral" in answer.text
@@ -142,7 +143,7 @@ class TestAge:
         answer = await client.post(
             f"/referrals/{case.id}/age",
             data=data
-            | {"estimated_age": "30", "age_reason": "Assessed.", "consent.given": "yes"}
+            | {"estimated_age": "30", "reason": "Assessed.", "consent.given": "yes"}
             | {"consent.recorded_on.day": "1", "consent.recorded_on.month": "6"}
             | {"consent.recorded_on.year": "2025"},
         )
@@ -158,7 +159,7 @@ class TestReroute:
     ) -> None:
         case = await file_case(client, cast.responder)
         answer = await send(
-            client, cast.senior, case, "reroute", to=cast.child_panel, reroute_reason="A child."
+            client, cast.senior, case, "reroute", to=cast.child_panel, reason="A child."
         )
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == "/queue?done=rerouted"
@@ -171,13 +172,13 @@ class TestReroute:
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await send(client, cast.senior, case, "reroute", to="", reroute_reason="")
+        answer = await send(client, cast.senior, case, "reroute", to="", reason="")
         assert answer.status_code == 422
         assert error_summary(answer.text) == [
             ("#to", "Select the unit to send the referral to"),
             ("#reroute_reason", "Enter why the referral is sent to another unit"),
         ]
-        answer = await send(client, cast.senior, case, "reroute", to="", reroute_reason=LONG)
+        answer = await send(client, cast.senior, case, "reroute", to="", reason=LONG)
         assert KEPT in answer.text
         assert answer.text.count(KEPT) == 1  # in its own form, not in the withdrawal's
 
@@ -191,7 +192,7 @@ class TestReroute:
         answer = await client.post(
             f"/referrals/{case.id}/reroute",
             data={"csrf_token": csrf, "version": version_of(page.text)}
-            | {"to": cast.child_panel, "reroute_reason": LONG},
+            | {"to": cast.child_panel, "reason": LONG},
         )
         assert answer.status_code == 412
         assert "Someone changed this referral" in answer.text
