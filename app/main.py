@@ -5,6 +5,7 @@ document and the offline `/docs` page. Nothing connects at import time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from app.middleware import (
     ControlCharacterMiddleware,
     RequestContextMiddleware,
 )
+from app.notifications import worker as notification_worker
 from app.ops.router import router as ops_router
 from app.ops.router import test_clock_router
 from app.settings import Settings, get_settings
@@ -44,7 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await identity_checks.report_forbidden_role_combinations(app.state.sessionmaker)
+        stop = asyncio.Event()
+        delivering = None
+        if settings.worker == "in-process":  # docs/notifications.md: `make run` needs no more
+            delivering = asyncio.create_task(
+                notification_worker.run(app.state.sessionmaker, settings, stop)
+            )
         yield
+        stop.set()
+        if delivering is not None:
+            await delivering
         await app.state.engine.dispose()
 
     app = openapi.create(
@@ -84,11 +95,12 @@ def feature_routers() -> list[APIRouter]:
     from app.audit.router import router as audit
     from app.immigration.router import router as immigration
     from app.intake.router import router as intake
+    from app.notifications.router import router as notifications
     from app.referrals.router import router as referrals
     from app.referrals.workflow_router import router as workflow
     from app.reports.router import router as reports
 
-    return [intake, referrals, workflow, immigration, audit, reports]
+    return [intake, referrals, workflow, immigration, audit, reports, notifications]
 
 
 def app_from_env() -> FastAPI:
