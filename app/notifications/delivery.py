@@ -42,10 +42,10 @@ def build(
     message["To"] = to
     message["Subject"] = rendered.subject
     message["Message-ID"] = message_id(notification_id, settings)
-    message["Content-Language"] = rendered.language
     message["Auto-Submitted"] = "auto-generated"
     message["Date"] = format_datetime(at)
     message.set_content(rendered.body)
+    message["Content-Language"] = rendered.language  # after: set_content drops Content-*
     return message
 
 

@@ -67,13 +67,20 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 async def claim(session: AsyncSession, *, token: str, now: datetime) -> list[Notification]:
     """Take up to `BATCH` due rows for this worker's `token`; returns them."""
-    picked = select(Notification.id).where(_due(now)).order_by(Notification.created_at)
-    picked = picked.limit(BATCH)
+    picked = (
+        select(Notification.id)
+        .where(_due(now))
+        .order_by(Notification.created_at, Notification.id)
+        .limit(BATCH)
+    )
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
+    # A CTE is run once: a sub-select in the WHERE could be run again for each row, and pick
+    # other rows each time.
+    batch = picked.cte("batch")
     await session.execute(
         update(Notification)
-        .where(Notification.id.in_(picked.scalar_subquery()), _due(now))
+        .where(Notification.id.in_(select(batch.c.id)), _due(now))
         .values(claim_token=token, claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
