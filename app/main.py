@@ -5,7 +5,6 @@ document and the offline `/docs` page. Nothing connects at import time.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,16 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await identity_checks.report_forbidden_role_combinations(app.state.sessionmaker)
-        stop = asyncio.Event()
-        delivering = None
-        if settings.worker == "in-process":  # docs/notifications.md: `make run` needs no more
-            delivering = asyncio.create_task(
-                notification_worker.run(app.state.sessionmaker, settings, stop)
-            )
-        yield
-        stop.set()
-        if delivering is not None:
-            await delivering
+        async with notification_worker.in_process(app.state.sessionmaker, settings):
+            yield
         await app.state.engine.dispose()
 
     app = openapi.create(

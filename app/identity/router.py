@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.errors import InvalidCredentials, TooManyRequests
 from app.http import AppSettings, DbSession, Paging, RequestNow
-from app.identity import service
+from app.identity import contact, service
 from app.identity.deps import CurrentPrincipal, CurrentUser, Requires
 from app.identity.models import User
 from app.identity.permissions import Permission
@@ -111,7 +111,7 @@ async def update_me(
     """Change the signed-in user's own preferences: `language` (`en` or `cy`), the language
     of the web pages after signing in and of their notifications, and `email`, where their
     notifications go (`null` removes it)."""
-    await service.update_me(session, principal, user, body, now=now)
+    await contact.update_me(session, principal, user, body, now=now)
     return present_user(user)
 
 
@@ -156,7 +156,7 @@ async def update_organisation(
 ) -> OrganisationRead:
     """Set the organisation's shared `email` (a team mailbox told of its referrals' news), or
     remove it with `null` (administrators only)."""
-    organisation = await service.update_organisation(session, actor, code, body, now=now)
+    organisation = await contact.update_organisation(session, actor, code, body, now=now)
     return OrganisationRead.model_validate(organisation)
 
 

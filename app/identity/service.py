@@ -25,17 +25,11 @@ from app.errors import (
     UsernameTaken,
     ValidationFailed,
 )
-from app.identity import throttle
+from app.identity import contact, throttle
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
 from app.identity.principal import Principal
 from app.identity.roles import Role, combination_problem, effective_roles
-from app.identity.schemas import (
-    MeUpdate,
-    OrganisationCreate,
-    OrganisationUpdate,
-    UserCreate,
-    UserUpdate,
-)
+from app.identity.schemas import OrganisationCreate, UserCreate, UserUpdate
 from app.identity.security import hash_password, verify_password
 from app.settings import Settings
 
@@ -113,33 +107,6 @@ async def _create_organisation(
             "email": {"after": body.email is not None},
         },
     )
-    return organisation
-
-
-async def update_organisation(
-    session: AsyncSession, actor: Principal, code: str, body: OrganisationUpdate, *, now: datetime
-) -> Organisation:
-    """Set or remove the organisation's shared mailbox; one `organisation.updated` event when
-    it changed (whether an address is set, never the address)."""
-    organisation = await session.scalar(
-        select(Organisation).where(Organisation.code == code).with_for_update()
-    )
-    if organisation is None:
-        raise NotFound("There is no organisation with this code.")
-    if "email" in body.model_fields_set and body.email != organisation.email:
-        before, organisation.email = organisation.email, body.email
-        await session.flush()
-        await audit.record(
-            session,
-            actor.audit_ref(),
-            action=Action.ORGANISATION_UPDATED,
-            track=Track.ADMIN,
-            now=now,
-            changes={
-                "code": {"after": code},
-                "email": {"before": before is not None, "after": body.email is not None},
-            },
-        )
     return organisation
 
 
@@ -265,21 +232,8 @@ def _apply_update(user: User, body: UserUpdate) -> dict[str, dict[str, object]]:
         if before != after:
             changes["roles"] = {"before": before, "after": after}
             user.role_rows = [UserRole(role=r) for r in after]
-    _apply_contact(user, body, changes)
+    contact.apply(user, body, changes)
     return changes
-
-
-def _apply_contact(
-    user: User, body: UserUpdate | MeUpdate, changes: dict[str, dict[str, object]]
-) -> None:
-    """The e-mail and language a body sends (a field left out stays); the audit event says
-    whether an address is set, never the address."""
-    if body.language is not None and body.language != user.language:
-        changes["language"] = {"before": user.language, "after": body.language}
-        user.language = body.language
-    if "email" in body.model_fields_set and body.email != user.email:
-        changes["email"] = {"before": user.email is not None, "after": body.email is not None}
-        user.email = body.email
 
 
 def _refuse_combination(roles: list[Role]) -> None:
@@ -318,26 +272,6 @@ async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> 
             "then deactivate this one or take away their admin role."
         )
     await session.refresh(user, attribute_names=["is_active", "token_generation"])
-
-
-async def update_me(
-    session: AsyncSession, actor: Principal, user: User, body: MeUpdate, *, now: datetime
-) -> User:
-    """The user's own language and e-mail (`PATCH /me`); one `user.updated` event when
-    anything changed."""
-    changes: dict[str, dict[str, object]] = {"user_id": {"after": str(user.id)}}
-    _apply_contact(user, body, changes)
-    if len(changes) > 1:
-        await session.flush()
-        await audit.record(
-            session,
-            actor.audit_ref(),
-            action=Action.USER_UPDATED,
-            track=Track.ADMIN,
-            now=now,
-            changes=changes,
-        )
-    return user
 
 
 async def set_language(

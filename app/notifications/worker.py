@@ -20,6 +20,8 @@ import asyncio
 import logging
 import secrets
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -215,6 +217,24 @@ async def run_once(
     while claimed := await deliver_batch(sessions, settings, mailer):
         tried += claimed
     return tried
+
+
+@asynccontextmanager
+async def in_process(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[None]:
+    """A worker beside the service while it runs (`nrm serve`), unless `NRM_WORKER=external`:
+    so `make run` needs nothing more (docs/notifications.md)."""
+    if settings.worker != "in-process":
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(sessions, settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 async def run(
