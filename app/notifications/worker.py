@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +43,7 @@ from app.notifications.models import Kind, Notification, Status
 from app.settings import Settings
 
 LEASE = timedelta(minutes=15)
+REMINDER_SCAN_SECONDS = 300
 BATCH = 20
 LONGEST_WAIT = timedelta(hours=6)
 log = logging.getLogger(__name__)
@@ -208,11 +210,14 @@ async def run_once(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     mailer: delivery.Mailer | None = None,
+    *,
+    find_reminders: bool = True,
 ) -> int:
     """Find the deadline reminders due, then deliver everything due; returns the rows tried."""
     mailer = mailer or delivery.mailer_for(settings)
-    async with transaction(sessions) as session:
-        await reminders.find(session, now=await service_now(session, settings))
+    if find_reminders:
+        async with transaction(sessions) as session:
+            await reminders.find(session, now=await service_now(session, settings))
     tried = 0
     while claimed := await deliver_batch(sessions, settings, mailer):
         tried += claimed
@@ -240,12 +245,17 @@ async def in_process(
 async def run(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
-    """Deliver until `stop` is set, looking again every `NRM_WORKER_POLL_SECONDS`. A failed
-    round (the database away) is logged and tried again at the next look."""
+    """Deliver until `stop` is set, looking again every `NRM_WORKER_POLL_SECONDS`, and for
+    deadline reminders every `REMINDER_SCAN_SECONDS` (a scan reads every waiting referral; a
+    reminder a few minutes late is on time). A failed round (the database away) is logged and
+    tried again at the next look."""
     mailer = delivery.mailer_for(settings)
+    scanned: float | None = None
     while not stop.is_set():
+        scan = scanned is None or time.monotonic() - scanned >= REMINDER_SCAN_SECONDS
         try:
-            await run_once(sessions, settings, mailer)
+            await run_once(sessions, settings, mailer, find_reminders=scan)
+            scanned = time.monotonic() if scan else scanned
         except Exception:
             log.exception("the notification worker's round failed; trying again later")
         try:
