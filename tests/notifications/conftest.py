@@ -22,12 +22,15 @@ class Inbox:
     envelopes: list[list[str]] = field(default_factory=list)
     refuse: int = 0
     refused: int = 0
+    refused_ids: list[str] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         del server, session
         if self.refuse > 0:
             self.refuse -= 1
             self.refused += 1
+            refused = message_from_bytes(envelope.content, policy=policy.default)
+            self.refused_ids.append(str(refused["Message-ID"]))
             return "451 4.3.0 Try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)

@@ -91,6 +91,7 @@ class TestDeliveryBySmtp:
         assert smtp_server.inbox.refused == 2
         ids = [m["Message-ID"] for m in smtp_server.inbox.messages]
         assert len(ids) == len(set(ids)) == 4
+        assert set(smtp_server.inbox.refused_ids) <= set(ids)  # a retry has the same Message-ID
         rows = await outbox(db, case.id)
         assert {r.status for r in rows} == {"sent"}
         assert sum(r.attempts for r in rows) == len(rows) + 2  # one more for each refusal
