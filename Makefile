@@ -91,4 +91,4 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache nrm.db nrm.db-wal nrm.db-shm
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache nrm.db nrm.db-wal nrm.db-shm mail

@@ -298,9 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[[Any], None]]:
     from app.audit.cli import register as audit
+    from app.notifications.cli import register as notifications
     from app.reports.cli import register as reports
 
-    return [audit, reports]
+    return [audit, reports, notifications]
 
 
 def settings_problem(exc: ValidationError) -> str:

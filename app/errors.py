@@ -96,6 +96,10 @@ class LastAdmin(Conflict):
     slug, title = "last-admin", "The last active administrator must stay"
 
 
+class NotificationNotFailed(Conflict):
+    slug, title = "notification-not-failed", "Only a failed notification can be retried"
+
+
 class IdempotencyInFlight(Conflict):
     slug, title = "idempotency-in-flight", "A request with this idempotency key is in progress"
 

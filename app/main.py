@@ -23,6 +23,7 @@ from app.middleware import (
     ControlCharacterMiddleware,
     RequestContextMiddleware,
 )
+from app.notifications import worker as notification_worker
 from app.ops.router import router as ops_router
 from app.ops.router import test_clock_router
 from app.settings import Settings, get_settings
@@ -45,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await identity_checks.report_forbidden_role_combinations(app.state.sessionmaker)
-        yield
+        async with notification_worker.in_process(app.state.sessionmaker, settings):
+            yield
         await app.state.engine.dispose()
 
     app = openapi.create(
@@ -87,11 +89,12 @@ def feature_routers() -> list[APIRouter]:
     from app.audit.router import router as audit
     from app.immigration.router import router as immigration
     from app.intake.router import router as intake
+    from app.notifications.router import router as notifications
     from app.referrals.router import router as referrals
     from app.referrals.workflow_router import router as workflow
     from app.reports.router import router as reports
 
-    return [intake, referrals, workflow, immigration, audit, reports]
+    return [intake, referrals, workflow, immigration, audit, reports, notifications]
 
 
 def app_from_env() -> FastAPI:

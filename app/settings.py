@@ -32,6 +32,8 @@ DATABASE_SCHEMES = {
     "postgresql+psycopg": "postgresql+psycopg",
     "postgresql+psycopg_async": "postgresql+psycopg_async",
 }
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+"""How `NRM_SMTP_URL` may reach the mail server: plain, upgraded with STARTTLS, or TLS."""
 
 
 class Environment(StrEnum):
@@ -95,6 +97,19 @@ class Settings(BaseSettings):
     # The web service (WEB.md "Sessions and safety"): a session ends after this many minutes
     # without a request (real clock); its cookie is `Secure` in production.
     web_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Notifications (docs/notifications.md): links start with the public URL; mail goes by SMTP
+    # when `smtp_url` is set (smtp://, smtp+starttls://, smtps://, credentials in the URL),
+    # else into `.eml` files in `mail_dir`. `nrm serve` runs a worker in-process unless
+    # `worker` is `external` (then run `nrm worker` beside it).
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    smtp_url: str | None = None
+    mail_from: str = Field(default="Wales NRM <nrm@localhost>", min_length=3, max_length=320)
+    mail_dir: str = "./mail"
+    mail_max_attempts: int = Field(default=8, ge=1, le=50)
+    # The wait after a first failed attempt; each next one doubles it (at most six hours).
+    mail_retry_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    worker: Literal["in-process", "external"] = "in-process"
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.
     data_keys: str | None = None
 
@@ -110,6 +125,18 @@ class Settings(BaseSettings):
                 "(postgresql://user:password@host:5432/name) URL"
             )
         return f"{driver}://{rest}"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if url.partition("://")[0].lower() not in SMTP_SCHEMES:
+            raise ValueError(
+                "NRM_SMTP_URL must start with smtp://, smtp+starttls:// or smtps:// "
+                "(smtp://user:password@host:587)"
+            )
+        return url
 
     @field_validator("log_level", mode="before")
     @classmethod

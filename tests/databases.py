@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "log_json": False,
         "audit_signing_key": "bXktdGVzdC1zZWVkLW9mLTMyLWJ5dGVzLWV4YWN0bHk=",
+        # No worker in a test's app (a test runs one itself), and no mail in the repository.
+        "worker": "external",
+        "mail_dir": str(Path(tempfile.gettempdir()) / "nrm-test-mail"),
     }
     values.update(overrides)
     return Settings.model_validate(values)

@@ -25,10 +25,14 @@ class Action(StrEnum):
     USER_CREATED = "user.created"
     """An admin (or the operator's command line) created a user, with their roles."""
     USER_UPDATED = "user.updated"
-    """An admin activated, deactivated or changed the roles of a user, or a user chose the
-    language of their web pages (`PATCH /me`, the `/me` page)."""
+    """An admin activated, deactivated or changed the roles, e-mail or language of a user
+    (`PATCH /users/{id}`, the `/admin` pages), or a user changed their own language or e-mail
+    (`PATCH /me`, the `/me` page); whether an e-mail address is set, never the address."""
     ORGANISATION_CREATED = "organisation.created"
     """An admin (or the operator's tooling) created an organisation."""
+    ORGANISATION_UPDATED = "organisation.updated"
+    """An admin set or removed an organisation's shared mailbox (whether one is set, never the
+    address)."""
     REFERENCE_DATA_LOADED = "reference_data.loaded"
     """`nrm db upgrade` loaded or changed the shipped reference data."""
     REFERRAL_SUBMITTED = "referral.submitted"
@@ -73,6 +77,12 @@ class Action(StrEnum):
     """An immigration officer read an immigration record (track `access`)."""
     IMMIGRATION_LOOKED_UP = "immigration.looked_up"
     """An immigration officer looked a referral up by Home Office reference."""
+    NOTIFICATION_SENT = "notification.sent"
+    """The worker delivered a notification (track `admin`): its kind, the recipient (a user id,
+    or `organisation:<code>` for a mailbox) and the referral; never the message."""
+    NOTIFICATION_FAILED = "notification.failed"
+    """The worker gave up on a notification after its last attempt, or at once when the
+    recipient has no e-mail address (track `admin`): kind, recipient, referral and the error."""
 
 
 def meanings() -> dict[Action, str]:

@@ -57,6 +57,9 @@ class Organisation(Base):
     local_authority: Mapped[str | None] = mapped_column(
         ForeignKey("local_authorities.ons_code"), index=True
     )
+    # The organisation's shared mailbox (a team address), told of its referrals' news
+    # (docs/notifications.md); None when it has none.
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class User(Base):
@@ -78,6 +81,8 @@ class User(Base):
     # The language the user chose for the web pages (`en` or `cy`, WEB.md); None until they
     # choose, so that their browser's language serves meanwhile.
     language: Mapped[str | None] = mapped_column(String(2))
+    # Where the user's notifications go (docs/notifications.md); None: they get none.
+    email: Mapped[str | None] = mapped_column(String(320))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     role_rows: Mapped[list[UserRole]] = relationship(

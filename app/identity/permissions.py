@@ -40,6 +40,7 @@ class Permission(StrEnum):
     READ_TIMELINE = "timeline:read"
     READ_STATISTICS = "statistics:read"
     USE_TEST_CLOCK = "test_clock:use"
+    MANAGE_NOTIFICATIONS = "notifications:manage"
 
 
 _ALL = frozenset(Role)
@@ -75,6 +76,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ_TIMELINE: frozenset({Role.AUDITOR, DM}),
     Permission.READ_STATISTICS: frozenset({Role.AUDITOR, SDM}),
     Permission.USE_TEST_CLOCK: _ALL,
+    Permission.MANAGE_NOTIFICATIONS: frozenset({Role.ADMIN}),
 }
 
 
@@ -103,6 +105,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.READ_TIMELINE: "see the timeline of a referral",
     Permission.READ_STATISTICS: "see statistics",
     Permission.USE_TEST_CLOCK: "use the test clock",
+    Permission.MANAGE_NOTIFICATIONS: "watch and retry notifications",
 }
 """What each permission lets a person do, in words, for the 403 a caller without it gets."""
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.errors import InvalidCredentials, TooManyRequests
 from app.http import AppSettings, DbSession, Paging, RequestNow
-from app.identity import service
+from app.identity import contact, service
 from app.identity.deps import CurrentPrincipal, CurrentUser, Requires
 from app.identity.models import User
 from app.identity.permissions import Permission
@@ -23,6 +23,7 @@ from app.identity.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationRef,
+    OrganisationUpdate,
     TokenResponse,
     UserCreate,
     UserRead,
@@ -50,6 +51,7 @@ def present_user(user: User) -> UserRead:
         roles=sorted(user.roles),
         active=user.is_active,
         language=user.language,
+        email=user.email,
     )
 
 
@@ -107,8 +109,9 @@ async def update_me(
     now: RequestNow,
 ) -> UserRead:
     """Change the signed-in user's own preferences: `language` (`en` or `cy`), the language
-    the web pages open in after signing in."""
-    await service.set_language(session, principal, user, body.language, now=now)
+    of the web pages after signing in and of their notifications, and `email`, where their
+    notifications go (`null` removes it)."""
+    await contact.update_me(session, principal, user, body, now=now)
     return present_user(user)
 
 
@@ -143,6 +146,20 @@ async def create_organisation(
     return OrganisationRead.model_validate(organisation)
 
 
+@router.patch("/organisations/{code}", responses=problems(404))
+async def update_organisation(
+    session: DbSession,
+    actor: OrganisationAdmin,
+    code: str,
+    body: OrganisationUpdate,
+    now: RequestNow,
+) -> OrganisationRead:
+    """Set the organisation's shared `email` (a team mailbox told of its referrals' news), or
+    remove it with `null` (administrators only)."""
+    organisation = await contact.update_organisation(session, actor, code, body, now=now)
+    return OrganisationRead.model_validate(organisation)
+
+
 @router.post("/users", status_code=201, responses=problems(409))
 async def create_user(
     session: DbSession, settings: AppSettings, actor: Admin, body: UserCreate, now: RequestNow
@@ -157,7 +174,8 @@ async def create_user(
 async def update_user(
     session: DbSession, actor: Admin, user_id: uuid.UUID, body: UserUpdate, now: RequestNow
 ) -> UserRead:
-    """Deactivate or reactivate a user, or change their roles (administrators only). A
+    """Deactivate or reactivate a user, or change their roles, `email` (`null` removes it) or
+    `language` (administrators only). A
     deactivated user's tokens stop working at once and stay refused after reactivation; the
     last active administrator cannot be deactivated or demoted (409)."""
     return present_user(await service.update_user(session, actor, user_id, body, now=now))

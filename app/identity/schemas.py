@@ -39,6 +39,18 @@ Username = Annotated[
     ),
 ]
 Roles = Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+# An e-mail address as mail servers take it: no spaces or control characters (nothing that
+# could add a header), one @, a domain of dotted labels.
+_EMAIL = (
+    r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"pattern": _EMAIL, "format": "email"}),
+    matching(_EMAIL, "Give an e-mail address, such as team@example.org.uk."),
+]
+Language = Literal["en", "cy"]
 
 
 def _allowed_roles(roles: list[Role]) -> list[Role]:
@@ -66,6 +78,8 @@ class OrganisationRef(ResponseModel):
 
 class OrganisationRead(OrganisationRef):
     local_authority: str | None
+    # The organisation's shared mailbox (a team address) for notifications; null without one.
+    email: str | None = None
 
 
 class OrganisationCreate(RequestModel):
@@ -74,6 +88,13 @@ class OrganisationCreate(RequestModel):
     name_cy: ShortText | None = None
     sector: Sector
     local_authority: OnsCode | None = None
+    email: Email | None = None
+
+
+class OrganisationUpdate(RequestModel):
+    """`PATCH /organisations/{code}`: the shared mailbox (null removes it)."""
+
+    email: Email | None = None
 
 
 class UserRead(ResponseModel):
@@ -83,14 +104,30 @@ class UserRead(ResponseModel):
     organisation: OrganisationRef
     roles: list[Role]
     active: bool
-    # The language the user chose for the web pages; null until they choose (WEB.md).
-    language: Literal["en", "cy"] | None = None
+    # The user's language: `en` until they choose (the default). Stored null until then, so
+    # that the web pages follow the browser's language meanwhile (WEB.md's order).
+    language: Language = "en"
+    # Where the user's notifications go; null: they get none.
+    email: str | None = None
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _default_language(cls, language: object) -> object:
+        return "en" if language is None else language
 
 
 class MeUpdate(RequestModel):
-    """`PATCH /me`: the signed-in user's own preferences."""
+    """`PATCH /me`: the signed-in user's own preferences; a field left out stays as it is,
+    `email: null` removes the address."""
 
-    language: Literal["en", "cy"]
+    language: Language | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _language_not_null(self) -> MeUpdate:
+        if "language" in self.model_fields_set and self.language is None:
+            raise ValueError("language may be left out, but not sent as null")
+        return self
 
 
 class UserCreate(RequestModel):
@@ -105,6 +142,9 @@ class UserCreate(RequestModel):
     ]
     organisation: Code
     roles: Roles
+    email: Email | None = None
+    # Null until chosen: the web pages follow the browser, and messages are in English.
+    language: Language | None = None
 
     @field_validator("password")
     @classmethod
@@ -124,6 +164,8 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     active: StrictBool | None = None
     roles: Roles | None = None
+    email: Email | None = None  # null removes the address
+    language: Language | None = None
 
     @field_validator("roles")
     @classmethod
@@ -134,7 +176,7 @@ class UserUpdate(RequestModel):
     def _no_nulls(self) -> UserUpdate:
         # An empty body is allowed (API.md: both fields optional) and changes nothing; a field
         # that is sent must have a value.
-        for name in ("active", "roles"):
+        for name in ("active", "roles", "language"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may be left out, but not sent as null")
         return self

@@ -25,7 +25,7 @@ from app.errors import (
     UsernameTaken,
     ValidationFailed,
 )
-from app.identity import throttle
+from app.identity import contact, throttle
 from app.identity.models import LocalAuthority, Organisation, User, UserRole
 from app.identity.principal import Principal
 from app.identity.roles import Role, combination_problem, effective_roles
@@ -91,6 +91,7 @@ async def _create_organisation(
         name_cy=body.name_cy or body.name,
         sector=body.sector.value,
         local_authority=body.local_authority,
+        email=body.email,
     )
     session.add(organisation)
     await session.flush()
@@ -100,7 +101,11 @@ async def _create_organisation(
         action=Action.ORGANISATION_CREATED,
         track=Track.ADMIN,
         now=now,
-        changes={"code": {"after": body.code}, "sector": {"after": body.sector.value}},
+        changes={
+            "code": {"after": body.code},
+            "sector": {"after": body.sector.value},
+            "email": {"after": body.email is not None},
+        },
     )
     return organisation
 
@@ -157,6 +162,8 @@ async def create_user(
         organisation_id=organisation.id,
         is_active=True,
         created_at=now,
+        email=body.email,
+        language=body.language,
         role_rows=[UserRole(role=r.value) for r in body.roles],
     )
     session.add(user)
@@ -171,6 +178,8 @@ async def create_user(
             "user_id": {"after": str(user.id)},
             "organisation": {"after": organisation.code},
             "roles": {"after": sorted(r.value for r in body.roles)},
+            "email": {"after": body.email is not None},
+            "language": {"after": body.language},
         },
     )
     loaded = await load_user(session, user.id)
@@ -237,6 +246,7 @@ def _apply_update(user: User, body: UserUpdate) -> dict[str, dict[str, object]]:
         if before != after:
             changes["roles"] = {"before": before, "after": after}
             user.role_rows = [UserRole(role=r) for r in after]
+    contact.apply(user, body, changes)
     return changes
 
 

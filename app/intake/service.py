@@ -25,6 +25,7 @@ from app.identity.models import LocalAuthority, Organisation, User
 from app.identity.principal import Principal
 from app.immigration import service as immigration
 from app.intake.schemas import DutyToNotifyCreate, PotentialVictim, ReferralCreate
+from app.notifications import outbox
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
 from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.facts import queue_position
@@ -122,6 +123,7 @@ async def file_referral(
     session.add(referral)
     await session.flush()
     await _record_filing(session, actor, referral, unit.code, now=now)
+    await outbox.on_filing(session, referral, now=now)
     if body.immigration is not None:
         # DESIGN §5: the immigration part goes to the compartment, never onto the referral.
         await immigration.record_at_intake(

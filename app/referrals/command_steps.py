@@ -9,8 +9,8 @@ note, age, reroute, assign) and `decision_commands` (decide, review, reconsidera
 
 Every command moves the referral's version (the mapper's `version_id_col` checks it in the
 UPDATE; `record` forces the UPDATE when only child rows change). The referral's row is locked
-before the audit stream's, always in that order. There is no outbox: nothing is queued after a
-command (no hook either, until something needs one).
+before the audit stream's, always in that order. `record` also writes the command's
+notifications into the outbox (`app.notifications.outbox`), in the same transaction.
 
 Must not: commit, build HTTP responses, decide state rules itself (the table does), or read
 anything of immigration (DESIGN §5).
@@ -33,6 +33,7 @@ from app.errors import AppError, NotFound
 from app.etags import require_if_match
 from app.identity.models import User
 from app.identity.principal import Principal
+from app.notifications import outbox
 from app.referrals import clocks, queries, workflow
 from app.referrals.deadlines import wales_date
 from app.referrals.facts import facts_of, pending_proposal, queue_position
@@ -176,8 +177,8 @@ async def record(
     now: datetime,
     changes: dict[str, Any],
 ) -> None:
-    """Keep its queue position, flush the referral (its UPDATE checks the version), then append
-    the one event."""
+    """Keep its queue position, flush the referral (its UPDATE checks the version), append the
+    one event, and write who is told of it into the outbox."""
     queue_position(referral)
     flag_modified(referral, "status")  # the version moves even with a child-only change
     await session.flush()
@@ -189,6 +190,14 @@ async def record(
         now=now,
         referral_id=referral.id,
         changes=changes,
+    )
+    await outbox.on_command(
+        session,
+        referral,
+        action=action,
+        changes=changes,
+        by_referrer=principal.organisation_id == referral.referring_organisation_id,
+        now=now,
     )
 
 
