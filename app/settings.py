@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # The web service (WEB.md "Sessions and safety"): a session ends after this many minutes
     # without a request (real clock); its cookie is `Secure` in production.
     web_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Decision letters (docs/letters.md): the folder of the DejaVu Sans TTF files embedded in
+    # every letter (Debian's `fonts-dejavu-core`, which `make` and the image install).
+    letter_font_dir: str = "/usr/share/fonts/truetype/dejavu"
     # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.
     data_keys: str | None = None
 
