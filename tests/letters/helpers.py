@@ -36,15 +36,14 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(pdf_pages(content))
 
 
-def embedded_fonts(content: bytes) -> set[str]:
-    """The base names of the fonts embedded in the PDF (a font file is attached)."""
-    names: set[str] = set()
+def fonts(content: bytes) -> dict[str, bool]:
+    """Each font the PDF uses, by base name, and whether its font file is embedded."""
+    found: dict[str, bool] = {}
     for page in PdfReader(io.BytesIO(content)).pages:
-        fonts = page["/Resources"]["/Font"]
-        for ref in fonts.values():
+        for ref in page["/Resources"]["/Font"].values():
             font = ref.get_object()
-            for descendant in font.get("/DescendantFonts", []):
-                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
-                if "/FontFile2" in descriptor:
-                    names.add(str(descriptor["/FontName"]))
-    return names
+            descendants = [d.get_object() for d in font.get("/DescendantFonts", [])]
+            descriptors = [d["/FontDescriptor"].get_object() for d in descendants]
+            embedded = bool(descriptors) and all("/FontFile2" in d for d in descriptors)
+            found[str(font["/BaseFont"]).split("+")[-1]] = embedded
+    return found

@@ -64,7 +64,8 @@ class TestWhichCommandsWriteALetter:
         [letter] = await _rows(db, case.id)
         assert str(letter.decision_id) == case.decision_id
         assert (letter.language, letter.addressee, letter.local_authority) == ("en", "person", None)
-        assert letter.until_on is not None and letter.until_on > letter.decided_on
+        assert letter.until_on is not None
+        assert letter.until_on > letter.decided_on
         assert (letter.reconsider_by - letter.decided_on).days == 30  # type: ignore[operator]
 
     async def test_a_rejected_proposal_writes_no_letter(
