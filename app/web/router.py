@@ -21,6 +21,7 @@ from app.web import (
     case_forms,
     decision_forms,
     duty_to_notify,
+    letters_page,
     queue_page,
     referral_form,
     referral_page,
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
         queue_page,
         decision_forms,
         case_forms,
+        letters_page,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
