@@ -26,6 +26,7 @@ from app.audit import checkpoints
 from app.clock import real_now
 from app.identity.roles import Role
 from app.immigration.models import ImmigrationRecord
+from app.letters.models import Letter
 from app.referrals.models import Referral
 from tests.factories import PASSWORD, AppUser, make_user
 from tests.immigration.helpers import RARE_STATUS, canary_form, canary_reference
@@ -209,6 +210,18 @@ async def new_report(_world: World, _caller: str, _user: AppUser | None) -> list
 @example("GET", f"{API}/referrals/{{referral_id}}/immigration")
 async def rich_reads(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
     return [Call(path=p) for p in on(world, *RICH)]
+
+
+@example("GET", f"{API}/referrals/{{referral_id}}/letters/{{letter_id}}")
+async def letters(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
+    """Every letter of the rich targets (a positive and a negative one), read as a PDF."""
+    calls: list[Call] = []
+    for target in RICH:
+        referral_id = uuid.UUID(world.cases[target].id)
+        found = await world.db.scalars(select(Letter.id).where(Letter.referral_id == referral_id))
+        for letter_id in found.all():
+            calls += [Call(path=p) for p in on(world, target, letter_id=str(letter_id))]
+    return calls
 
 
 # --- Commands: each on a target of its own --------------------------------------------------
