@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from app.letters.models import Addressee, Letter, LetterKind
 from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
-from app.referrals.workflow import Outcome, ReconsiderationStatus, Stage
+from app.referrals.workflow import ReconsiderationStatus, Stage
 
 MOVE_ON_DAYS = 45
 """Calendar days of move-on support at least, after a positive CG decision."""
@@ -89,8 +89,3 @@ def for_reconsideration(
     accepted = request.status == ReconsiderationStatus.ACCEPTED
     kind = LetterKind.RECONSIDERATION_ACCEPTED if accepted else LetterKind.RECONSIDERATION_DECLINED
     return _write(referral, kind, request.decision_id, now=now, request_id=request.id)
-
-
-def is_positive(kind: str) -> bool:
-    """Whether a letter tells of a positive decision."""
-    return kind.endswith(Outcome.POSITIVE.value)
