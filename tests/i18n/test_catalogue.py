@@ -53,7 +53,8 @@ class TestCatalogue:
         pattern = re.compile(r'_\("((?:[^"\\]|\\.)*)"')
         used = {
             match
-            for path in (ROOT / "app/web/templates").glob("*.html")
+            for folder in ("app/web/templates", "app/letters/templates")
+            for path in (ROOT / folder).glob("*.html")
             for match in pattern.findall(path.read_text(encoding="utf-8"))
         }
         assert used - found == set()
