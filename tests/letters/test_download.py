@@ -76,6 +76,14 @@ class TestRefused:
             response = await fetch(client, cast.responder, case, letter_id)
             await refused(db, response, 404, "not-found")
 
+    async def test_a_malformed_letter_id_is_404_after_the_role_gate(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "recovery_period")
+        path = f"/api/v1/referrals/{case.id}/letters/nope"
+        assert (await client.get(path, headers=cast.responder.headers)).status_code == 404
+        assert (await client.get(path, headers=cast.auditor.headers)).status_code == 403
+
     async def test_without_a_token_it_is_401(self, client: httpx.AsyncClient, cast: Cast) -> None:
         case = await drive(client, cast, "recovery_period")
         response = await client.get(f"/api/v1/referrals/{case.id}/letters/{uuid.uuid4()}")
