@@ -104,7 +104,7 @@ class TestWhatALetterSays:
         assert "Reconsideration: the decision stands" in text
         assert "The new evidence does not change it." in text
 
-    @pytest.mark.parametrize("state", ["recovery_period", "rg_negative", "cg_negative"])
+    @pytest.mark.parametrize("state", ["rg_negative", "cg_positive", "cg_negative"])
     async def test_no_letter_holds_an_immigration_fact(
         self, client: httpx.AsyncClient, cast: Cast, state: str
     ) -> None:

@@ -56,3 +56,13 @@ class TestLettersOnThePage:
         response = await client.get(f"/referrals/{case.id}/letters/{letter['id']}")
         assert response.status_code == 403
         assert await events_of_request(db, response) == []
+
+    async def test_another_organisations_first_responder_gets_not_found(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        case = await drive(client, cast, "recovery_period")
+        [letter] = await letters_of(client, cast.responder, case)
+        await sign_in(client, cast.other_responder.username)
+        response = await client.get(f"/referrals/{case.id}/letters/{letter['id']}")
+        assert response.status_code == 404
+        assert await events_of_request(db, response) == []
