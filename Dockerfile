@@ -2,7 +2,8 @@
 # * builder: builds the project's wheel (app and its migrations) from the source;
 # * runtime: installs that wheel and only the runtime dependencies it declares, at the exact
 #   versions of requirements.lock (used as constraints, so its development tools are skipped),
-#   and runs as a non-root user whose data folder holds the default SQLite database.
+#   and runs as a non-root user whose data folder holds the default SQLite database; Debian's
+#   fonts-dejavu-core gives the decision letters their font.
 # docker-compose.yml runs it against PostgreSQL with separate migration and service roles.
 
 FROM python:3.11-slim AS builder
@@ -17,6 +18,9 @@ RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     NRM_DATABASE_URL=sqlite+aiosqlite:////var/lib/nrm/nrm.db
+# DejaVu Sans is embedded in every decision letter (docs/letters.md): it has every Welsh letter.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/nrm --create-home nrm
 COPY requirements.lock /tmp/requirements.lock
 COPY --from=builder /wheels /tmp/wheels

@@ -22,7 +22,12 @@ test: $(STAMP) browser lint typecheck imports pytest
 
 venv: $(STAMP)
 
+## The decision letters' font (docs/letters.md): DejaVu Sans, which has every Welsh letter, from
+## Debian's fonts-dejavu-core (NRM_LETTER_FONT_DIR points elsewhere).
+LETTER_FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
 $(STAMP): requirements.lock pyproject.toml
+	test -f $(LETTER_FONT) || (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.3 setuptools==80.9.0
 	$(BIN)/python -m pip install --quiet -r requirements.lock

@@ -89,12 +89,13 @@ def feature_routers() -> list[APIRouter]:
     from app.audit.router import router as audit
     from app.immigration.router import router as immigration
     from app.intake.router import router as intake
+    from app.letters.router import router as letters
     from app.notifications.router import router as notifications
     from app.referrals.router import router as referrals
     from app.referrals.workflow_router import router as workflow
     from app.reports.router import router as reports
 
-    return [intake, referrals, workflow, immigration, audit, reports, notifications]
+    return [intake, referrals, workflow, letters, immigration, audit, reports, notifications]
 
 
 def app_from_env() -> FastAPI:

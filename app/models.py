@@ -14,6 +14,7 @@ from app.audit import models as audit_models  # noqa: F401
 from app.db import Base
 from app.identity import models as identity_models  # noqa: F401
 from app.immigration import models as immigration_models  # noqa: F401
+from app.letters import models as letter_models  # noqa: F401
 from app.notifications import models as notification_models  # noqa: F401
 from app.referrals import models as referral_models  # noqa: F401
 from app.web import models as web_models  # noqa: F401

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=60.0, ge=0, le=86_400)
     worker: Literal["in-process", "external"] = "in-process"
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Decision letters (docs/letters.md): the folder of the DejaVu Sans TTF files embedded in
+    # every letter (Debian's `fonts-dejavu-core`, which `make` and the image install).
+    letter_font_dir: str = "/usr/share/fonts/truetype/dejavu"
     # Reserved for the encryption of personal data at rest (later work); accepted, not yet used.
     data_keys: str | None = None
 

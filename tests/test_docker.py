@@ -79,6 +79,10 @@ class TestDockerfile:
         assert "nrm serve" in cmd
         assert "--workers" not in cmd  # `nrm serve` reads NRM_WORKERS
 
+    def test_installs_the_letters_font_in_the_runtime_image(self) -> None:
+        """Decision letters embed DejaVu Sans (docs/letters.md); the slim base has no fonts."""
+        assert "fonts-dejavu-core" in _runtime_stage()
+
 
 class TestWheel:
     def test_ships_the_migrations_beside_the_app(self, tmp_path: Path) -> None:
@@ -100,6 +104,7 @@ class TestWheel:
         wheel = next((tmp_path / "dist").glob("wales_nrm-*.whl"))
         names = set(zipfile.ZipFile(wheel).namelist())
         assert {"migrations/env.py", "migrations/script.py.mako", "app/cli.py"} <= names
+        assert "app/letters/templates/letter.html" in names  # the letters' own templates
         shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("migrations/versions/")}
         written = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
         assert written <= shipped

@@ -132,6 +132,15 @@ class TestOperations:
             for status in (401, 403, 404, 409, 412, 422, 428, 503):
                 assert problem_schema_of(operation, status) == PROBLEM, (path, status)
 
+    def test_a_letter_is_documented_as_a_pdf_with_its_problems(
+        self, document: dict[str, Any]
+    ) -> None:
+        operation = document["paths"]["/api/v1/referrals/{referral_id}/letters/{letter_id}"]["get"]
+        assert operation["description"].strip()
+        assert set(operation["responses"]["200"]["content"]) == {"application/pdf"}
+        for status in (401, 403, 404, 503):
+            assert problem_schema_of(operation, status) == PROBLEM, status
+
     def test_sign_in_lists_401_and_429(self, document: dict[str, Any]) -> None:
         operation = document["paths"]["/api/v1/auth/token"]["post"]
         for status in (401, 429, 503):

@@ -46,6 +46,7 @@ from tests.factories import AppUser
 from tests.immigration import leak_examples
 from tests.immigration.helpers import RARE_STATUS
 from tests.immigration.leak_examples import API, EXAMPLES, Call, arrange
+from tests.letters.helpers import pdf_text
 
 IMMIGRATION_ROUTES = frozenset(
     {
@@ -106,8 +107,11 @@ def _next_cursor(response: httpx.Response) -> str | None:
 
 
 def shown(response: httpx.Response) -> str:
-    """Everything a caller receives: the body and every header."""
+    """Everything a caller receives: the body and every header (a PDF's text as a reader
+    extracts it: its streams are compressed)."""
     headers = " ".join(f"{k}: {v}" for k, v in response.headers.items())
+    if response.headers.get("content-type") == "application/pdf":
+        return f"{headers}\n{pdf_text(response.content)}"
     return f"{headers}\n{response.text}"
 
 

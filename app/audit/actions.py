@@ -69,6 +69,8 @@ class Action(StrEnum):
     negative decision."""
     RECONSIDERATION_DECLINED = "reconsideration.declined"
     """A reconsideration was declined, with reasons (or closed by a withdrawal)."""
+    LETTER_DOWNLOADED = "letter.downloaded"
+    """Someone downloaded a decision letter (track `access`), with the letter's id and kind."""
     DUTY_TO_NOTIFY_SUBMITTED = "duty_to_notify.submitted"
     """A first responder filed an anonymous duty-to-notify report."""
     IMMIGRATION_UPDATED = "immigration.updated"

@@ -145,7 +145,7 @@ async def _relations_as_filed(
     built from what the transaction holds instead of reading the referral back. The referrer
     and the submitter are the rows the bearer token was checked against in this session
     (`session.get` finds them without a statement; another door's session reads them by key);
-    a new referral has no assignee, decisions, reconsideration requests or notes."""
+    a new referral has no assignee, decisions, reconsideration requests, notes or letters."""
     referrer = await session.get(Organisation, actor.organisation_id)
     submitter = await session.get(User, actor.id)
     if referrer is None or submitter is None:
@@ -158,6 +158,7 @@ async def _relations_as_filed(
         "decisions": [],
         "reconsideration_requests": [],
         "notes": [],
+        "letters": [],
     }
 
 

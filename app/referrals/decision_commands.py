@@ -9,7 +9,8 @@ working days it took and whether it met its due date, so that statistics need no
 Reasonable grounds count from the submission date (what the Home Office's "time to decision"
 measures) and are due on `rg_due` as it stands then (moved by suspension or an accepted
 reconsideration); conclusive grounds count from the reasonable-grounds decision's date and have
-no due date (`met` None).
+no due date (`met` None). A decision that takes effect and a decided reconsideration each write
+their letter to the person (`app.letters.service`) in the same transaction.
 
 Must not: commit, build HTTP responses, write a status or a deadline by hand (the table's row
 does), or read anything of immigration (DESIGN §5).
@@ -28,6 +29,7 @@ from app.audit.actions import Action
 from app.errors import FieldError, NotFound, RuleViolation
 from app.identity.models import User
 from app.identity.principal import Principal
+from app.letters import service as letters
 from app.referrals.command_schemas import (
     DecisionRequest,
     ReconsiderationCreate,
@@ -99,6 +101,8 @@ async def decide(
             "early_decision_reason": "recorded" if body.early_decision_reason else None,
         },
     )
+    if effective:  # CASEWORK: each effective decision has its letter, in this transaction
+        letters.for_decision(referral, decision, now=now)
     return CommandResult(referral, decision)
 
 
@@ -208,6 +212,8 @@ async def review(
             "status": change(before, referral.status),
         },
     )
+    if body.agree:  # the confirmed negative decision takes effect: its letter
+        letters.for_decision(referral, decision, now=now)
     return CommandResult(referral, decision)
 
 
@@ -301,4 +307,5 @@ async def decide_reconsideration(
             "status": change(before, referral.status),
         },
     )
+    letters.for_reconsideration(referral, request, now=now)  # CASEWORK: each decided one
     return CommandResult(referral, referral)

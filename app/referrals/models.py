@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, new_id
 from app.identity.models import Organisation, User
+from app.letters.models import Letter
 from app.referrals.vocabulary import (
     ExploitationLocation,
     ExploitationType,
@@ -164,6 +165,10 @@ class Referral(Base):
     )
     notes: Mapped[list[Note]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="Note.at"
+    )
+    # The decision letters written to the person (app.letters), oldest first.
+    letters: Mapped[list[Letter]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="Letter.created_at"
     )
 
 

@@ -2,7 +2,8 @@
 
 * `for_viewer(referral, viewer, secret)`: `full()` for the referrer and the routed unit;
   `pseudonymised()` for auditors (no names, date of birth, narrative, notes, reasons,
-  comments or grounds: those keys are absent; a stable pseudonym instead of the person).
+  comments or grounds: those keys are absent; a stable pseudonym instead of the person; the
+  letters listed without the person's language, never their content).
 * `summary(referral)`: a list item. `outcome(referral)`: the identification outcome only.
 Nothing here can show an immigration fact: the referral holds none.
 """
@@ -17,6 +18,7 @@ from datetime import date
 from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
+from app.letters.schemas import AuditorLetterRead, LetterRead
 from app.referrals.deadlines import wales_date
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.schemas import (
@@ -195,6 +197,7 @@ def full(referral: Referral) -> ReferralRead:
         decisions=[decision(d) for d in referral.decisions],
         reconsideration_requests=[reconsideration(r) for r in referral.reconsideration_requests],
         notes=[note(n) for n in referral.notes],
+        letters=[LetterRead.model_validate(x, from_attributes=True) for x in referral.letters],
     )
 
 
@@ -225,6 +228,9 @@ def pseudonymised(referral: Referral, secret: str) -> AuditorReferralRead:
         decisions=[auditor_decision(d) for d in referral.decisions],
         reconsideration_requests=[
             auditor_reconsideration(r) for r in referral.reconsideration_requests
+        ],
+        letters=[
+            AuditorLetterRead.model_validate(x, from_attributes=True) for x in referral.letters
         ],
     )
 

@@ -66,6 +66,7 @@ def full_load() -> Sequence[LoaderOption]:
             selectinload(ReconsiderationRequest.decided_by),
         ),
         selectinload(Referral.notes).selectinload(Note.by),
+        selectinload(Referral.letters),
     )
 
 

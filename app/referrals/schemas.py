@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from app.identity.roles import Sector
+from app.letters.schemas import AuditorLetterRead, LetterRead
 from app.referrals.vocabulary import (
     ExploitationLocation,
     ExploitationType,
@@ -153,6 +154,7 @@ class ReferralRead(ResponseModel):
     decisions: list[DecisionRead]
     reconsideration_requests: list[ReconsiderationRead]
     notes: list[NoteRead]
+    letters: list[LetterRead]
 
 
 class AuditorReviewRead(ResponseModel):
@@ -213,6 +215,7 @@ class AuditorReferralRead(ResponseModel):
     deadlines: Deadlines
     decisions: list[AuditorDecisionRead]
     reconsideration_requests: list[AuditorReconsiderationRead]
+    letters: list[AuditorLetterRead]
 
 
 class ReferralSummary(ResponseModel):

@@ -23,6 +23,7 @@ from app.web import (
     case_forms,
     decision_forms,
     duty_to_notify,
+    letters_page,
     queue_page,
     referral_form,
     referral_page,
@@ -58,6 +59,7 @@ def install(app: FastAPI) -> None:
         admin_forms,  # before admin_pages: `/admin/users/new` is no user's id
         admin_pages,
         routing_forms,
+        letters_page,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

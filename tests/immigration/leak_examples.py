@@ -26,6 +26,8 @@ from app.audit import checkpoints
 from app.clock import real_now
 from app.identity.roles import Role
 from app.immigration.models import ImmigrationRecord
+from app.letters.models import Letter
+from app.notifications.models import Notification
 from app.referrals.models import Referral
 from tests.factories import PASSWORD, AppUser, make_user
 from tests.immigration.helpers import RARE_STATUS, canary_form, canary_reference
@@ -128,6 +130,7 @@ def on(world: World, *targets: str, **extra: str) -> list[dict[str, str]]:
 @example("GET", f"{API}/audit/verify")
 @example("GET", f"{API}/audit/checkpoints/latest")
 @example("GET", f"{API}/test-clock")
+@example("GET", f"{API}/notifications")
 async def plain(_world: World, _caller: str, _user: AppUser | None) -> list[Call]:
     return [Call()]
 
@@ -177,6 +180,22 @@ async def change_user(world: World, _caller: str, _user: AppUser | None) -> list
     return [Call(path={"user_id": str(world.spare_user)}, json={"active": True})]
 
 
+@example("PATCH", f"{API}/organisations/{{code}}")
+async def set_mailbox(_world: World, _caller: str, _user: AppUser | None) -> list[Call]:
+    return [Call(path={"code": "south-wales-police"}, json={"email": "team@example.org"})]
+
+
+@example("POST", f"{API}/notifications/{{notification_id}}/retry")
+async def retry_notification(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
+    """A notification of the canary referrals, failed here (no worker runs in this test)."""
+    row = await world.db.scalar(select(Notification).where(Notification.status == "queued"))
+    if row is None:
+        return []
+    row.status, row.last_error = "failed", "refused by the test"
+    await world.db.commit()
+    return [Call(path={"notification_id": str(row.id)})]
+
+
 # --- Intake -------------------------------------------------------------------------------
 
 
@@ -209,6 +228,18 @@ async def new_report(_world: World, _caller: str, _user: AppUser | None) -> list
 @example("GET", f"{API}/referrals/{{referral_id}}/immigration")
 async def rich_reads(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
     return [Call(path=p) for p in on(world, *RICH)]
+
+
+@example("GET", f"{API}/referrals/{{referral_id}}/letters/{{letter_id}}")
+async def letters(world: World, _caller: str, _user: AppUser | None) -> list[Call]:
+    """Every letter of the rich targets (a positive and a negative one), read as a PDF."""
+    calls: list[Call] = []
+    for target in RICH:
+        referral_id = uuid.UUID(world.cases[target].id)
+        found = await world.db.scalars(select(Letter.id).where(Letter.referral_id == referral_id))
+        for letter_id in found.all():
+            calls += [Call(path=p) for p in on(world, target, letter_id=str(letter_id))]
+    return calls
 
 
 # --- Commands: each on a target of its own --------------------------------------------------

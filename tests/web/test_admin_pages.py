@@ -110,6 +110,7 @@ class TestOrganisations:
         assert event.changes == {
             "code": {"after": "swansea-refuge"},
             "sector": {"after": "charity"},
+            "email": {"after": False},  # whether a mailbox is set, never its address
         }
         listed = (await client.get("/admin?lang=cy")).text
         assert "Lloches Abertawe" in listed
