@@ -20,7 +20,7 @@ from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.referrals import queue
-from app.web import queue_page, referral_pages, sessions
+from app.web import audit_page, queue_page, referral_pages, sessions
 from app.web.forms import FormErrors
 from app.web.pages import (
     SESSION_COOKIE,
@@ -52,9 +52,11 @@ ROLE_NAMES = {
 @router.get("/")
 async def home(page: Annotated[Page, AnyPage], now: RequestNow) -> Response:
     """The start page; signed in, the person's main task (WEB.md "Pages"): the queue for
-    deciders and panel members."""
+    deciders and panel members, the audit page for auditors."""
     if page.principal is None:
         return page.render("start.html")
+    if page.principal.has(Role.AUDITOR):
+        return await audit_page.render(page, now)
     if queue.actions_for(page.principal) and not page.principal.has(Role.FIRST_RESPONDER):
         return await queue_page.render(page, now)
     return await referral_pages.home(page)

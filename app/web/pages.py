@@ -33,7 +33,7 @@ from app.http import DbSession, get_app_settings
 from app.i18n import core
 from app.identity.deps import check_permission, principal_of
 from app.identity.models import User
-from app.identity.permissions import Permission
+from app.identity.permissions import Permission, holds
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals.queue import actions_for
@@ -125,6 +125,10 @@ class Page:
             "path": self.request.url.path,
             "is_first_responder": bool(self.principal and self.principal.has(Role.FIRST_RESPONDER)),
             "reads_queue": bool(self.principal and actions_for(self.principal)),
+            "is_auditor": bool(self.principal and self.principal.has(Role.AUDITOR)),
+            "reads_statistics": bool(
+                self.principal and holds(self.principal.roles, Permission.READ_STATISTICS)
+            ),
         }
 
 

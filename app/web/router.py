@@ -18,6 +18,7 @@ from starlette.types import Scope
 from app.errors import AppError, MethodNotAllowed, NotFound
 from app.web import (
     account,
+    audit_page,
     case_forms,
     decision_forms,
     duty_to_notify,
@@ -25,6 +26,8 @@ from app.web import (
     referral_form,
     referral_page,
     referral_pages,
+    statistics_page,
+    timeline_page,
 )
 from app.web.headers import is_page
 from app.web.pages import error_page
@@ -52,6 +55,9 @@ def install(app: FastAPI) -> None:
         queue_page,
         decision_forms,
         case_forms,
+        audit_page,
+        timeline_page,
+        statistics_page,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
