@@ -49,8 +49,7 @@ WRONG_ID = N_("Enter the id as the service shows it, such as 3f2b8a4e-1c9d-4e5f-
 TOO_LONG = N_("Enter at most 64 characters")
 WRONG_TRACK = N_("Choose a track from the list")
 WRONG_TIME = N_(
-    "Enter a date such as 2026-12-04, or a date and time with its zone such as "
-    "2026-12-04T09:30:00Z"
+    "Enter a date such as 2026-12-04, or a date and time with its zone such as 2026-12-04T09:30:00Z"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)

@@ -3,6 +3,8 @@ their separators, rates as percentages, p-values with a few significant figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 from babel.numbers import format_decimal, format_percent
 
 from app.i18n import core
@@ -31,5 +33,9 @@ def format_p(value: float | None) -> str:
     return format_decimal(value, format="0.000", locale=core.current_language.get())
 
 
-GLOBALS = {"format_number": format_number, "format_rate": format_rate, "format_p": format_p}
+GLOBALS: dict[str, Any] = {
+    "format_number": format_number,
+    "format_rate": format_rate,
+    "format_p": format_p,
+}
 """What a page's context adds so that its template shows numbers in its language."""

@@ -80,7 +80,7 @@ SECTORS = {
     "decision_unit": N_("Decision unit"),
     "oversight": N_("Oversight"),
 }
-AGE_GROUPS: dict[AgeGroup, str] = {
+AGE_GROUPS: dict[str, str] = {
     AgeGroup.ADULT: N_("Adult"),
     AgeGroup.CHILD: N_("Child"),
     AgeGroup.UNKNOWN: N_("Age not known"),

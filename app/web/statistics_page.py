@@ -12,7 +12,7 @@ byte. The report is the API's English document, served here to a signed-in audit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,7 +44,12 @@ from app.web.referral_fields import date_of
 router = APIRouter(route_class=PageRoute)
 Statistician = Annotated[Page, Depends(signed_in(Permission.READ_STATISTICS))]
 TABLES = ("referrals", "decisions", "disparities")
-PARAMETERS = ("table", "by", "stage", *(f"{d}.{p}" for d in ("from", "to") for p in ("day", "month", "year")))
+PARAMETERS = (
+    "table",
+    "by",
+    "stage",
+    *(f"{d}.{p}" for d in ("from", "to") for p in ("day", "month", "year")),
+)
 CHOOSE_TABLE = N_("Choose a table from the list")
 CHOOSE_BY = N_("Choose a breakdown from the list")
 CHOOSE_STAGE = N_("Choose a stage from the list")
@@ -109,21 +114,12 @@ async def _document(
     session: AsyncSession, page: Page, now: datetime, asked: Asked, table: str, output: OutputFormat
 ) -> Any:
     """The API's answer for one table: its document, or with `output` CSV its response."""
-    common = {
-        "session": session,
-        "settings": page.settings,
-        "principal": page.actor,
-        "now": now,
-        "by": asked.by,
-        "date_from": asked.date_from,
-        "date_to": asked.date_to,
-        "output": output,
-    }
+    args = (session, page.settings, page.actor, now, asked.by, asked.date_from, asked.date_to)
     if table == "referrals":
-        return await reports_api.referral_statistics(**common)
+        return await reports_api.referral_statistics(*args, output=output)
     if table == "decisions":
-        return await reports_api.decision_statistics(**common, stage=asked.stage)
-    return await reports_api.disparity_statistics(**common, stage=asked.stage)
+        return await reports_api.decision_statistics(*args, stage=asked.stage, output=output)
+    return await reports_api.disparity_statistics(*args, stage=asked.stage, output=output)
 
 
 @router.get("/statistics")
@@ -158,9 +154,7 @@ async def statistics_csv(page: Statistician, now: RequestNow) -> Response:
     if asked is None:
         raise ValidationFailed("the statistics asked for are not valid", errors=_fields(errors))
     async with read_only(page) as session:
-        answer: Response = await _document(
-            session, page, now, asked, asked.table, OutputFormat.CSV
-        )
+        answer: Response = await _document(session, page, now, asked, asked.table, OutputFormat.CSV)
     page.finish(answer)
     return answer
 
@@ -186,7 +180,8 @@ def _iso_date(text: str | None, name: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(
-            "the period is not valid", errors=[FieldError(name, "must be a date such as 2026-12-04")]
+            "the period is not valid",
+            errors=[FieldError(name, "must be a date such as 2026-12-04")],
         ) from None
 
 
@@ -194,7 +189,9 @@ def _fields(errors: FormErrors) -> list[FieldError]:
     return [FieldError(name or "query", message) for name, message in errors.items]
 
 
-async def group_names(session: AsyncSession, by: Breakdown, groups: Iterable[str | None]) -> dict[str, str]:
+async def group_names(
+    session: AsyncSession, by: Breakdown, groups: Iterable[str | None]
+) -> dict[str, str]:
     """Each group's name in the page's language: organisations' and councils' `name_cy`,
     countries from CLDR, codes from the catalogues."""
     codes = [g for g in groups if g is not None]
@@ -222,14 +219,14 @@ def _code_name(by: Breakdown, code: str, language: str) -> str:
         return core.gettext(oversight_words.NOT_KNOWN)
     if by == Breakdown.NATIONALITY:
         return labels.country(code, language)
-    vocabulary = {
+    vocabulary: dict[Breakdown, Mapping[str, str]] = {
         Breakdown.SECTOR: oversight_words.SECTORS,
         Breakdown.AGE_GROUP: oversight_words.AGE_GROUPS,
         Breakdown.GENDER: labels.GENDERS,
         Breakdown.EXPLOITATION_TYPE: labels.EXPLOITATION_TYPES,
         Breakdown.IMMIGRATION_STATUS: labels.IMMIGRATION_STATUSES,
-    }.get(by, {})
-    message = vocabulary.get(code)  # type: ignore[call-overload]
+    }
+    message = vocabulary.get(by, {}).get(code)
     return core.gettext(message) if message else code
 
 
@@ -282,8 +279,10 @@ def _rendered(
         tables=[(code, core.gettext(text)) for code, text in oversight_words.TABLES.items()],
         stages=labels.choices("stage"),
         by_name=core.gettext(oversight_words.BREAKDOWNS[asked.by]) if asked else "",
-        csv_url=lambda table: "/statistics.csv?"
-        + urlencode([("table", table), *[(k, v) for k, v in kept if k != "table"]]),
+        csv_url=lambda table: (
+            "/statistics.csv?"
+            + urlencode([("table", table), *[(k, v) for k, v in kept if k != "table"]])
+        ),
         report_url=(
             "/statistics/report?"
             + urlencode({"from": main.date_from.isoformat(), "to": main.date_to.isoformat()})
@@ -294,4 +293,3 @@ def _rendered(
         senior_view=not page.actor.has(Role.AUDITOR),
         **numbers.GLOBALS,
     )
-
