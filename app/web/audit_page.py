@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -147,7 +147,7 @@ def _moment(text: str) -> datetime:
     try:
         if _DATE.fullmatch(text):
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=WALES)
+            return datetime(day.year, day.month, day.day, tzinfo=WALES).astimezone(UTC)
         return _MOMENT.validate_python(text)
     except (ValueError, ValidationError):
         raise ValueError(WRONG_TIME) from None
