@@ -12,7 +12,7 @@ byte. The report is the API's English document, served here to a signed-in audit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -242,28 +242,11 @@ def _rendered(
     names: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    names = names or {}
-
-    def name(row: Any) -> str:
-        if row.group is None:
-            return core.gettext(oversight_words.TOTAL)
-        return names.get(row.group) or row.label or row.group
-
+    name = _namer(names or {})
     kept = [(k, v) for k, v in page.request.query_params.multi_items() if k in PARAMETERS and v]
     if asked is not None and not values.get("table"):
         kept.insert(0, ("table", asked.table))
-    drawn = None
-    if main is not None:
-        drawn = chart.bar_chart(
-            [(name(r), r.count) for r in main.rows if r.group is not None],
-            show=numbers.format_number,
-            suppressed=core.gettext(SUPPRESSED),
-        )
-    breakdowns = [
-        (b.value, core.gettext(oversight_words.BREAKDOWNS[b]))
-        for b in Breakdown
-        if b != Breakdown.IMMIGRATION_STATUS or viewer.may_compare_immigration
-    ]
+    auditor = page.actor.has(Role.AUDITOR)
     return page.render(
         "statistics.html",
         status_code=status_code,
@@ -274,8 +257,8 @@ def _rendered(
         main=main,
         gaps=gaps,
         name=name,
-        chart=drawn,
-        breakdowns=breakdowns,
+        chart=_chart(main, name) if main is not None else None,
+        breakdowns=_breakdowns(viewer),
         tables=[(code, core.gettext(text)) for code, text in oversight_words.TABLES.items()],
         stages=labels.choices("stage"),
         by_name=core.gettext(oversight_words.BREAKDOWNS[asked.by]) if asked else "",
@@ -283,13 +266,42 @@ def _rendered(
             "/statistics.csv?"
             + urlencode([("table", table), *[(k, v) for k, v in kept if k != "table"]])
         ),
-        report_url=(
-            "/statistics/report?"
-            + urlencode({"from": main.date_from.isoformat(), "to": main.date_to.isoformat()})
-            if main is not None and page.actor.has(Role.AUDITOR)
-            else None
-        ),
+        report_url=_report_url(main) if main is not None and auditor else None,
         threshold=page.settings.suppression_threshold,
-        senior_view=not page.actor.has(Role.AUDITOR),
+        senior_view=not auditor,
         **numbers.GLOBALS,
     )
+
+
+def _namer(names: dict[str, str]) -> Callable[[Any], str]:
+    """A row's name in the page's language; the totals row is "Total"."""
+
+    def name(row: Any) -> str:
+        if row.group is None:
+            return core.gettext(oversight_words.TOTAL)
+        return names.get(row.group) or row.label or row.group
+
+    return name
+
+
+def _chart(main: Any, name: Callable[[Any], str]) -> chart.Chart:
+    """The table's groups as bars (the totals row left out), suppressed counts marked."""
+    return chart.bar_chart(
+        [(name(r), r.count) for r in main.rows if r.group is not None],
+        show=numbers.format_number,
+        suppressed=core.gettext(SUPPRESSED),
+    )
+
+
+def _breakdowns(viewer: service.Viewer) -> list[tuple[str, str]]:
+    """The breakdowns this person may choose (never immigration status for a senior)."""
+    return [
+        (b.value, core.gettext(oversight_words.BREAKDOWNS[b]))
+        for b in Breakdown
+        if b != Breakdown.IMMIGRATION_STATUS or viewer.may_compare_immigration
+    ]
+
+
+def _report_url(main: Any) -> str:
+    period = {"from": main.date_from.isoformat(), "to": main.date_to.isoformat()}
+    return "/statistics/report?" + urlencode(period)
