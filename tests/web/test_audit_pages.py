@@ -6,13 +6,17 @@ from __future__ import annotations
 import html as html_module
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit import triggers
+from app.audit.models import AuditEvent
 from app.web import audit_page
 from tests.referrals.builders import RG_POSITIVE, Case, Cast, file_case, make_cast, step
 from tests.web.helpers import error_summary, sign_in
@@ -215,6 +219,28 @@ class TestVerification:
             e["seq"] for e in await api_events(client, scene, track="victim")
         ]
 
+    async def test_a_changed_event_is_reported_with_what_it_means(
+        self, client: httpx.AsyncClient, scene: Scene, db: AsyncSession
+    ) -> None:
+        """An event's action edited behind the service's back (the triggers dropped, as an
+        owner of the database could): the page says the trail is broken, and where."""
+        [first, *_] = await api_events(client, scene, referral_id=scene.other.id)
+        postgresql = db.get_bind().dialect.name == "postgresql"
+        for statement in triggers.POSTGRESQL_DROP if postgresql else triggers.SQLITE_DROP:
+            await db.execute(text(statement))
+        await db.execute(
+            update(AuditEvent).where(AuditEvent.seq == first["seq"]).values(action="note.added")
+        )
+        await db.commit()
+        await sign_in(client, scene.cast.auditor.username)
+        page = await client.get("/audit?verify=1")
+        result = page.text.split('id="verification-result"', 1)[1]
+        assert "The audit trail does not match its chains" in result
+        assert "cannot be relied on" in result
+        found = re.search(r"First event that does not match\s*</dt>\s*<dd[^>]*>\s*(\d+)", result)
+        assert found is not None
+        assert int(found.group(1)) == first["seq"]
+
     async def test_in_welsh(self, client: httpx.AsyncClient, scene: Scene) -> None:
         await sign_in(client, scene.cast.auditor.username)
         page = await client.get("/audit?verify=1&lang=cy")
@@ -271,3 +297,17 @@ class TestTimeline:
         assert [s for s in _english_sentences() if s in text] == []
         assert "December" not in text
         assert "Reasonable grounds" not in text
+
+
+class TestTimes:
+    def test_a_bare_date_is_the_start_of_that_day_in_wales_in_utc(self) -> None:
+        summer = audit_page._moment("2026-07-01")
+        winter = audit_page._moment("2026-12-04")
+        assert summer == datetime(2026, 6, 30, 23, 0, tzinfo=UTC)
+        assert winter == datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
+        assert summer.utcoffset() == timedelta(0)
+        assert audit_page._moment("2026-12-04T09:30:00+01:00") == datetime(
+            2026, 12, 4, 8, 30, tzinfo=UTC
+        )
+        with pytest.raises(ValueError, match="Enter a date"):
+            audit_page._moment("2026-12-04T09:30:00")  # no zone, as the API refuses

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.web import chart
 from tests.referrals.builders import RG_POSITIVE, Cast, file_case, make_cast, referral_form, step
 from tests.web.helpers import error_summary, sign_in
 from tests.web.test_language import _english_sentences, _text
@@ -204,3 +205,16 @@ class TestWelsh:
         chart = page.text.split('id="chart"', 1)[1].split("</svg>", 1)[0]
         assert "Benyw" in chart
         assert "Female" not in chart
+
+
+class TestChart:
+    def test_bars_scale_to_the_largest_and_a_suppressed_count_has_none(self) -> None:
+        drawn = chart.bar_chart(
+            [("Police", 10), ("Health", None), ("Charity", 5), ("Oversight", 0)],
+            show=str,
+            suppressed="suppressed",
+        )
+        widths = [bar.width for bar in drawn.bars]
+        assert widths == [chart.BAR_WIDTH, 0, chart.BAR_WIDTH // 2, 0]
+        assert [bar.text for bar in drawn.bars] == ["10", "suppressed", "5", "0"]
+        assert drawn.height == 2 * chart.TOP + 4 * chart.ROW_HEIGHT
