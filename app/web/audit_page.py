@@ -156,16 +156,16 @@ def _moment(text: str) -> datetime:
 async def _verified(page: Page, now: datetime) -> tuple[VerifyRead, CheckpointRead | None]:
     """`GET /audit/verify` and `GET /audit/checkpoints/latest`, as the API answers them: the
     walk in a read-only session of its own (as the API's `ReadOnlyDbSession`)."""
-    async with get_app_sessions(page.request)() as session:
-        mark_read_only(session)
-        report = await audit_api.verify(session, page.actor, page.settings)
-        await session.rollback()
-    try:
+    try:  # first, so that the walk checks the newest (extended over the events since)
         checkpoint = await audit_api.latest_checkpoint(
             page.actor, page.session, get_app_sessions(page.request), page.settings, now
         )
     except NotFound:
         checkpoint = None
+    async with get_app_sessions(page.request)() as session:
+        mark_read_only(session)
+        report = await audit_api.verify(session, page.actor, page.settings)
+        await session.rollback()
     return report, checkpoint
 
 
