@@ -16,8 +16,11 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import triggers
-from app.audit.models import AuditEvent
-from app.web import audit_page
+from app.audit.actions import Action
+from app.audit.models import AuditEvent, Track
+from app.identity.roles import Role, Sector
+from app.reports.schemas import AgeGroup, Breakdown
+from app.web import audit_page, oversight_words
 from tests.referrals.builders import RG_POSITIVE, Case, Cast, file_case, make_cast, step
 from tests.web.helpers import error_summary, sign_in
 from tests.web.test_language import _english_sentences, _text
@@ -311,3 +314,13 @@ class TestTimes:
         )
         with pytest.raises(ValueError, match="Enter a date"):
             audit_page._moment("2026-12-04T09:30:00")  # no zone, as the API refuses
+
+
+class TestWords:
+    def test_every_code_an_auditor_reads_has_its_name(self) -> None:
+        assert set(oversight_words.ACTIONS) == set(Action)
+        assert set(oversight_words.TRACKS) == set(Track)
+        assert set(oversight_words.BREAKDOWNS) == set(Breakdown)
+        assert set(oversight_words.SECTORS) == {s.value for s in Sector}
+        assert set(oversight_words.AGE_GROUPS) == {a.value for a in AgeGroup}
+        assert set(oversight_words.ROLES) == {r.value for r in Role}
