@@ -20,7 +20,16 @@ from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.referrals import queue
-from app.web import admin_pages, extensions, kept, labels, queue_page, referral_pages, sessions
+from app.web import (
+    admin_pages,
+    audit_page,
+    extensions,
+    kept,
+    labels,
+    queue_page,
+    referral_pages,
+    sessions,
+)
 from app.web.forms import FormErrors
 from app.web.pages import (
     SESSION_COOKIE,
@@ -44,12 +53,15 @@ ROLE_NAMES = {Role(code): message for code, message in labels.ROLES.items()}
 @router.get("/")
 async def home(page: Annotated[Page, AnyPage], now: RequestNow) -> Response:
     """The start page; signed in, the person's main task (WEB.md "Pages"): the queue for
-    deciders and panel members, organisations and users for an administrator; a registered
-    section's page for the roles it is home to (the immigration officer's look-up)."""
+    deciders and panel members, organisations and users for an administrator, the audit page
+    for auditors; a registered section's page for the roles it is home to (the immigration
+    officer's look-up)."""
     if page.principal is None:
         return page.render("start.html")
     if page.principal.has(Role.ADMIN):
         return await admin_pages.render(page)
+    if page.principal.has(Role.AUDITOR):
+        return await audit_page.render(page, now)
     if (section_home := extensions.home_of(page.principal)) is not None:
         return await section_home(page)
     if queue.actions_for(page.principal) and not page.principal.has(Role.FIRST_RESPONDER):

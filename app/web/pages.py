@@ -131,6 +131,10 @@ class Page:
                 self.principal and holds(self.principal.roles, Permission.READ_REFERRAL)
             ),
             "sections": extensions.navigation_for(self.principal, self.request.url.path),
+            "is_auditor": bool(self.principal and self.principal.has(Role.AUDITOR)),
+            "reads_statistics": bool(
+                self.principal and holds(self.principal.roles, Permission.READ_STATISTICS)
+            ),
         }
 
 

@@ -31,7 +31,7 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
-from app.web import kept, labels
+from app.web import kept, labels, timeline_page
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
@@ -126,6 +126,7 @@ async def _render(
         notice=gettext(notice) if notice else None,
         success=success,
         sent=sent,
+        timeline_url=timeline_page.url_for(page.actor, referral),
         **decision_forms(referral, allowed, today, values, sent),
         **await case_forms(page.session, referral, page.actor, allowed, sent),
         **await routing_forms(page.session, referral, allowed, sent, welsh=welsh),

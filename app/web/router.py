@@ -20,6 +20,7 @@ from app.web import (
     account,
     admin_forms,
     admin_pages,
+    audit_page,
     case_forms,
     decision_forms,
     duty_to_notify,
@@ -29,6 +30,8 @@ from app.web import (
     referral_page,
     referral_pages,
     routing_forms,
+    statistics_page,
+    timeline_page,
 )
 from app.web.headers import is_page
 from app.web.pages import error_page
@@ -60,6 +63,9 @@ def install(app: FastAPI) -> None:
         admin_pages,
         routing_forms,
         letters_page,
+        audit_page,
+        timeline_page,
+        statistics_page,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

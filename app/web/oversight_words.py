@@ -1,0 +1,142 @@
+"""The names an auditor reads: audit actions and tracks, timeline stages, statistics tables,
+breakdowns, sectors and age groups, every one a catalogue message (WEB.md "Language").
+
+Codes stay the API's (`referral.submitted`, `sector`); only what a person reads is translated.
+Pure: no FastAPI, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from app.audit.actions import Action
+from app.audit.models import Track
+from app.i18n.core import gettext
+from app.i18n.core_noop import N_
+from app.reports.schemas import AgeGroup, Breakdown
+
+ACTIONS: dict[Action, str] = {
+    Action.AUTH_LOGIN_SUCCEEDED: N_("Signed in"),
+    Action.AUTH_LOGIN_FAILED: N_("Sign-in refused"),
+    Action.AUTH_LOGIN_THROTTLED: N_("Sign-in refused after too many attempts"),
+    Action.USER_CREATED: N_("User created"),
+    Action.USER_UPDATED: N_("User changed"),
+    Action.ORGANISATION_CREATED: N_("Organisation created"),
+    Action.REFERENCE_DATA_LOADED: N_("Reference data loaded"),
+    Action.REFERRAL_SUBMITTED: N_("Referral filed"),
+    Action.REFERRAL_ROUTED: N_("Referral routed to a decision unit"),
+    Action.REFERRAL_VIEWED: N_("Referral read"),
+    Action.REFERRAL_OUTCOME_VIEWED: N_("Outcome of a referral read"),
+    Action.REFERRAL_WITHDRAWN: N_("Referral withdrawn"),
+    Action.REFERRAL_SUSPENDED: N_("Referral suspended"),
+    Action.REFERRAL_RESUMED: N_("Referral resumed"),
+    Action.REFERRAL_ASSIGNED: N_("Referral assigned"),
+    Action.REFERRAL_AGE_RECORDED: N_("Age assessment recorded"),
+    Action.NOTE_ADDED: N_("Note added"),
+    Action.DECISION_PROPOSED: N_("Negative decision proposed"),
+    Action.DECISION_EFFECTIVE: N_("Decision took effect"),
+    Action.DECISION_REVIEWED: N_("Proposed decision reviewed"),
+    Action.RECONSIDERATION_REQUESTED: N_("Reconsideration requested"),
+    Action.RECONSIDERATION_ACCEPTED: N_("Reconsideration accepted"),
+    Action.RECONSIDERATION_DECLINED: N_("Reconsideration declined"),
+    Action.DUTY_TO_NOTIFY_SUBMITTED: N_("Duty to notify report filed"),
+    Action.IMMIGRATION_UPDATED: N_("Immigration record changed"),
+    Action.IMMIGRATION_VIEWED: N_("Immigration record read"),
+    Action.IMMIGRATION_LOOKED_UP: N_("Home Office reference looked up"),
+}
+TRACKS: dict[Track, str] = {
+    Track.VICTIM: N_("Identification"),
+    Track.IMMIGRATION: N_("Immigration"),
+    Track.ACCESS: N_("Access to personal data and sign-ins"),
+    Track.ADMIN: N_("Administration"),
+}
+TIMELINE_STAGES = {
+    "submitted": N_("Referral filed"),
+    "reasonable_grounds": N_("Reasonable grounds decision"),
+    "conclusive_grounds": N_("Conclusive grounds decision"),
+    "reconsideration": N_("Reconsideration"),
+    "withdrawal": N_("Withdrawal"),
+}
+TABLES = {
+    "referrals": N_("Referrals and duty to notify reports"),
+    "decisions": N_("Decisions"),
+}
+BREAKDOWNS: dict[Breakdown, str] = {
+    Breakdown.SECTOR: N_("Sector of the referring organisation"),
+    Breakdown.ORGANISATION: N_("Referring organisation"),
+    Breakdown.EXPLOITATION_TYPE: N_("Type of exploitation"),
+    Breakdown.AGE_GROUP: N_("Age group"),
+    Breakdown.GENDER: N_("Gender"),
+    Breakdown.NATIONALITY: N_("Nationality"),
+    Breakdown.LOCAL_AUTHORITY: N_("Local authority"),
+    Breakdown.POLICE_FORCE: N_("Police force"),
+    Breakdown.DECISION_UNIT: N_("Decision unit"),
+    Breakdown.IMMIGRATION_STATUS: N_("Immigration status"),
+}
+SECTORS = {
+    "police": N_("Police"),
+    "health": N_("Health"),
+    "local_authority": N_("Local authority"),
+    "charity": N_("Charity"),
+    "home_office": N_("Home Office"),
+    "decision_unit": N_("Decision unit"),
+    "oversight": N_("Oversight"),
+}
+AGE_GROUPS: dict[str, str] = {
+    AgeGroup.ADULT: N_("Adult"),
+    AgeGroup.CHILD: N_("Child"),
+    AgeGroup.UNKNOWN: N_("Age not known"),
+}
+TOTAL = N_("Total")
+NOT_KNOWN = N_("Not known")
+
+
+def action_name(code: str) -> str:
+    """An action's name in the page's language; a name the service does not write as is."""
+    try:
+        return gettext(ACTIONS[Action(code)])
+    except ValueError:
+        return code
+
+
+def track_name(code: str) -> str:
+    try:
+        return gettext(TRACKS[Track(code)])
+    except ValueError:
+        return code
+
+
+def stage_name(code: str) -> str:
+    message = TIMELINE_STAGES.get(code)
+    return gettext(message) if message else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, name) of every action, by name in the page's language."""
+    found = [(a.value, gettext(ACTIONS[a])) for a in Action]
+    return sorted(found, key=lambda pair: pair[1].casefold())
+
+
+def track_choices() -> list[tuple[str, str]]:
+    return [(t.value, gettext(TRACKS[t])) for t in Track]
+
+
+ROLES = {
+    "first_responder": N_("First responder"),
+    "decision_maker": N_("Decision maker"),
+    "senior_decision_maker": N_("Senior decision maker"),
+    "panel_member": N_("Panel member"),
+    "immigration_officer": N_("Immigration officer"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+}
+"""The roles an event's actor held (the names of `/me`'s; this module cannot import the
+account pages, which import the audit page for an auditor's home)."""
+
+
+def role_name(code: str) -> str:
+    message = ROLES.get(code)
+    return gettext(message) if message else code
+
+
+def role_names(codes: list[str]) -> str:
+    """An actor's roles by name, in the page's language."""
+    return ", ".join(role_name(code) for code in codes)
