@@ -20,6 +20,7 @@ ACTIONS: dict[Action, str] = {
     Action.USER_CREATED: N_("User created"),
     Action.USER_UPDATED: N_("User changed"),
     Action.ORGANISATION_CREATED: N_("Organisation created"),
+    Action.ORGANISATION_UPDATED: N_("Organisation's mailbox changed"),
     Action.REFERENCE_DATA_LOADED: N_("Reference data loaded"),
     Action.REFERRAL_SUBMITTED: N_("Referral filed"),
     Action.REFERRAL_ROUTED: N_("Referral routed to a decision unit"),
@@ -41,6 +42,9 @@ ACTIONS: dict[Action, str] = {
     Action.IMMIGRATION_UPDATED: N_("Immigration record changed"),
     Action.IMMIGRATION_VIEWED: N_("Immigration record read"),
     Action.IMMIGRATION_LOOKED_UP: N_("Home Office reference looked up"),
+    Action.LETTER_DOWNLOADED: N_("Decision letter downloaded"),
+    Action.NOTIFICATION_SENT: N_("Notification sent"),
+    Action.NOTIFICATION_FAILED: N_("Notification failed"),
 }
 TRACKS: dict[Track, str] = {
     Track.VICTIM: N_("Identification"),
