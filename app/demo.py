@@ -46,6 +46,7 @@ DEMO_ORGANISATIONS = (
     OrganisationCreate(
         code="cardiff-child-decision-panel",
         name="Cardiff Child Decision Panel",
+        email="child-panel@example.org",  # the team mailbox: bilingual notifications
         name_cy="Panel Penderfyniadau Plant Caerdydd",
         sector=Sector.DECISION_UNIT,
         local_authority="W06000015",
@@ -142,6 +143,8 @@ async def create_demo_users(
             password=DEMO_PASSWORD,
             organisation=organisation_code,
             roles=list(roles),
+            # So that `make run` shows the notifications: `.eml` files in NRM_MAIL_DIR.
+            email=f"{username}@example.org",
         )
         await identity.create_user(session, settings, None, body, now=now)
         created += 1
