@@ -68,6 +68,10 @@ async def _decider(page: Page, folder: Path, language: str) -> None:
     await _shoot(page, folder, "queue", language)
     await page.click("table a.govuk-link")
     await _shoot(page, folder, "referral-decider", language)
+    case = page.url.split("?")[0]
+    await page.goto(case + "/timeline")
+    await _shoot(page, folder, "timeline", language)
+    await page.goto(case)
     if await page.locator("#decide").count():
         await page.click("#decide")
         await _shoot(page, folder, "decision-form-errors", language)
@@ -75,6 +79,22 @@ async def _decider(page: Page, folder: Path, language: str) -> None:
 
 # The other roles' pages: (user, [(name, path)]), each shot after signing in as that user.
 ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "demo-auditor",
+        (
+            ("audit", "/audit"),
+            ("audit-verified", "/audit?verify=1"),
+            ("audit-bad-filter", "/audit?since=yesterday"),
+            ("statistics", "/statistics?table=decisions&by=gender"),
+            ("statistics-disparities", "/statistics?table=referrals&by=nationality"),
+            ("referrals-auditor", "/referrals"),
+        ),
+    ),
+    (
+        "demo-senior-decision-maker",
+        (("statistics-senior", "/statistics"), ("queue-senior", "/queue")),
+    ),
+    ("demo-panel-member", (("queue-panel", "/queue"),)),
     (
         "demo-immigration-officer",
         (
