@@ -217,6 +217,20 @@ def mark_read_only(session: AsyncSession) -> None:
     sync.execution_options = sync.execution_options.union({READ_ONLY: True})
 
 
+@asynccontextmanager
+async def read_only_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session of its own that writes nothing (a long read beside the request's own, as the
+    API's `ReadOnlyDbSession`), rolled back at the end."""
+    async with sessions() as session:
+        mark_read_only(session)
+        try:
+            yield session
+        finally:
+            await session.rollback()
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (responses are built before it)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -28,7 +28,7 @@ from app.audit import router as audit_api
 from app.audit.models import Track
 from app.audit.queries import EventFilters
 from app.audit.schemas import CheckpointRead, VerifyRead
-from app.db import mark_read_only
+from app.db import read_only_session
 from app.errors import AppError, NotFound, ValidationFailed
 from app.http import PageParams, RequestNow, get_app_sessions
 from app.i18n.core import gettext, translate
@@ -162,10 +162,8 @@ async def _verified(page: Page, now: datetime) -> tuple[VerifyRead, CheckpointRe
         )
     except NotFound:
         checkpoint = None
-    async with get_app_sessions(page.request)() as session:
-        mark_read_only(session)
+    async with read_only_session(get_app_sessions(page.request)) as session:
         report = await audit_api.verify(session, page.actor, page.settings)
-        await session.rollback()
     return report, checkpoint
 
 

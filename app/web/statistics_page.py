@@ -12,8 +12,8 @@ byte. The report is the API's English document, served here to a signed-in audit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.db import mark_read_only
+from app.db import read_only_session
 from app.errors import FieldError, ValidationFailed
 from app.http import RequestNow, get_app_sessions
 from app.i18n import core
@@ -99,15 +99,9 @@ def _stage(value: str) -> Stage | None:
     return Stage(value) if value in set(Stage) else None
 
 
-@asynccontextmanager
-async def read_only(page: Page) -> AsyncIterator[AsyncSession]:
+def read_only(page: Page) -> AbstractAsyncContextManager[AsyncSession]:
     """A session of its own that writes nothing, as the API's `ReadOnlyDbSession`."""
-    async with get_app_sessions(page.request)() as session:
-        mark_read_only(session)
-        try:
-            yield session
-        finally:
-            await session.rollback()
+    return read_only_session(get_app_sessions(page.request))
 
 
 async def _document(
