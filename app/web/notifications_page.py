@@ -95,10 +95,11 @@ async def render(
         else None
     )
     errors = errors or FormErrors()
+    recipients = _Recipients(page)
     return page.render(
         "admin_notifications.html",
         status_code=status_code,
-        rows=[(row, await _recipient(page, row, code)) for row, code in rows],
+        rows=[(row, await recipients.of(row, code)) for row, code in rows],
         status=status or "",
         kind=kind or "",
         statuses=labels.choices("notification_status"),
@@ -111,15 +112,28 @@ async def render(
     )
 
 
-async def _recipient(page: Page, row: Notification, code: str | None) -> tuple[str, str | None]:
-    """Who the row is for, in words, and the page of the user (None for a mailbox)."""
-    if row.user_id is None:
-        organisation = await identity.organisation_by_code(page.session, code or "")
-        name = organisation_name(page, organisation) if organisation else code or ""
-        return gettext(MAILBOX_OF) % {"name": name}, None
-    user: User | None = await identity.load_user(page.session, row.user_id)
-    name = f"{user.display_name} ({user.username})" if user else str(row.user_id)
-    return name, f"/admin/users/{row.user_id}"
+class _Recipients:
+    """Who each row is for, in words, and the page of the user (None for a mailbox); each user
+    and organisation read once per page."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.known: dict[str, tuple[str, str | None]] = {}
+
+    async def of(self, row: Notification, code: str | None) -> tuple[str, str | None]:
+        key = str(row.user_id) if row.user_id else f"organisation:{code}"
+        if key not in self.known:
+            self.known[key] = await self._read(row, code)
+        return self.known[key]
+
+    async def _read(self, row: Notification, code: str | None) -> tuple[str, str | None]:
+        if row.user_id is None:
+            organisation = await identity.organisation_by_code(self.page.session, code or "")
+            name = organisation_name(self.page, organisation) if organisation else code or ""
+            return gettext(MAILBOX_OF) % {"name": name}, None
+        user: User | None = await identity.load_user(self.page.session, row.user_id)
+        name = f"{user.display_name} ({user.username})" if user else str(row.user_id)
+        return name, f"/admin/users/{row.user_id}"
 
 
 @router.post("/admin/notifications/{notification_id}/retry")

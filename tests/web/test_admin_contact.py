@@ -274,6 +274,11 @@ class TestNotifications:
         assert welsh.status_code == 409
         assert not [s for s in _english_sentences() if s in _text(welsh.text)]
         assert "queued" not in _text(welsh.text)
+        unknown = await client.post(
+            "/admin/notifications/00000000-0000-0000-0000-000000000000/retry",
+            data={"csrf_token": csrf},
+        )
+        assert unknown.status_code == 404
 
     async def test_a_retry_without_the_sessions_token_is_403_and_changes_nothing(
         self, client: httpx.AsyncClient, cast: Cast, csrf: str, db: AsyncSession
