@@ -58,6 +58,9 @@ TEMPLATES: tuple[str, ...] = (
         "part of the audit trail, which must never reach the people who decide. Give the auditor "
         "role to a separate account."
     ),
+    # A retry of a notification that has not failed (app.notifications.service.retry), whose
+    # part is the status below.
+    N_("This notification is {status}: only a failed notification can be retried."),
     # Statistics and the test clock.
     N_("must be one of {choices}"),
     N_("must be at most {days} days before `to`"),
@@ -106,3 +109,6 @@ ROLE_PARTS: tuple[str, ...] = (
     N_("decision maker or panel member or senior decision maker"),
 )
 """The parts of the roles' refusals above: the roles in words (`roles.label`), alone or listed."""
+
+NOTIFICATION_STATUS_PARTS: tuple[str, ...] = (N_("queued"), N_("sent"))
+"""The parts of the refused retry above: a notification's status as the API names it."""

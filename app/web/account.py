@@ -10,15 +10,18 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.http import RequestNow
 from app.i18n import core
 from app.i18n.core_noop import N_
+from app.identity import contact
 from app.identity import service as identity
 from app.identity.roles import Role
 from app.identity.router import too_many_attempts
+from app.identity.schemas import MeUpdate
 from app.referrals import queue
 from app.web import (
     admin_pages,
@@ -30,7 +33,7 @@ from app.web import (
     referral_pages,
     sessions,
 )
-from app.web.forms import FormErrors
+from app.web.forms import FormErrors, FormValues
 from app.web.pages import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -47,6 +50,11 @@ router = APIRouter(route_class=PageRoute)
 SignedIn = Annotated[Page, Depends(signed_in())]
 WRONG = N_("The username or the password is wrong.")
 CHOOSE = N_("Choose English or Welsh.")
+SAVED = {
+    "1": N_("Your language preference is saved."),
+    "email": N_("Your e-mail address is saved."),
+    "no-email": N_("Your e-mail address is removed: you will get no notifications."),
+}
 ROLE_NAMES = {Role(code): message for code, message in labels.ROLES.items()}
 
 
@@ -141,11 +149,17 @@ async def sign_out(request: Request, page: Annotated[Page, AnyPage]) -> Response
 
 
 @router.get("/me")
-async def me(page: SignedIn, saved: int = 0) -> Response:
-    return _account(page, saved=bool(saved))
+async def me(page: SignedIn, saved: str = "") -> Response:
+    return _account(page, saved=core.gettext(SAVED[saved]) if saved in SAVED else None)
 
 
-def _account(page: Page, *, saved: bool = False, errors: FormErrors | None = None) -> Response:
+def _account(
+    page: Page,
+    *,
+    saved: str | None = None,
+    errors: FormErrors | None = None,
+    values: FormValues | None = None,
+) -> Response:
     user = page.user
     assert user is not None
     organisation = user.organisation
@@ -160,6 +174,7 @@ def _account(page: Page, *, saved: bool = False, errors: FormErrors | None = Non
         saved=saved,
         errors=errors,
         error_count=len(errors),
+        values=values or FormValues({"email": user.email or ""}),
     )
 
 
@@ -174,3 +189,19 @@ async def save_language(request: Request, page: SignedIn, now: RequestNow) -> Re
     assert page.user is not None
     await identity.set_language(page.session, page.actor, page.user, language, now=now)
     return page.redirect("/me?saved=1")
+
+
+@router.post("/me/email")
+async def save_email(request: Request, page: SignedIn, now: RequestNow) -> Response:
+    """`PATCH /me` with `email`: the address typed, or `null` (removed) when blank."""
+    values = FormValues.of(await checked_form(request, page))
+    email = values.get("email").strip() or None
+    assert page.user is not None
+    try:
+        body = MeUpdate.model_validate({"email": email})
+    except ValidationError as exc:
+        errors = FormErrors()
+        errors.add_validation(exc)
+        return _account(page, errors=errors, values=values)
+    await contact.update_me(page.session, page.actor, page.user, body, now=now)
+    return page.redirect("/me?saved=email" if email else "/me?saved=no-email")

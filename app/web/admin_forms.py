@@ -36,8 +36,8 @@ from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 router = APIRouter(route_class=PageRoute)
 OrganisationAdmin = Annotated[Page, Depends(signed_in(Permission.MANAGE_ORGANISATIONS))]
 UserAdmin = Annotated[Page, Depends(signed_in(Permission.MANAGE_USERS))]
-ORGANISATION_FIELDS = ("code", "name", "name_cy", "sector", "local_authority")
-USER_FIELDS = ("username", "display_name", "password", "organisation")
+ORGANISATION_FIELDS = ("code", "name", "name_cy", "sector", "local_authority", "email")
+USER_FIELDS = ("username", "display_name", "password", "organisation", "email")
 ORGANISATION_PLAIN = {
     "code": N_("Enter a code for the organisation"),
     "name": N_("Enter the organisation's name in English"),

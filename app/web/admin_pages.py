@@ -3,9 +3,9 @@ the forms that change their roles or deactivate and reactivate them (WEB.md "Pag
 
 Every change goes through `identity.service.update_user`, as `PATCH /users/{id}` does: the
 same rules (roles held alone, the auditor apart from the deciders, the last active
-administrator kept) and the same `user.updated` event. A refused form is shown again with the
-API's message and what was chosen. The API lets nobody change another user's language, so
-neither does this page: each person sets their own on `/me`.
+administrator kept) and the same `user.updated` event. The user's e-mail (blank removes it)
+and language (`en` or `cy`) change there too, as `PATCH /users/{id}` changes them. A refused
+form is shown again with the API's message and what was chosen or typed.
 """
 
 from __future__ import annotations
@@ -36,12 +36,16 @@ Admin = Annotated[Page, Depends(signed_in(Permission.MANAGE_USERS))]
 PAGE_SIZE = 50
 ROLES_PLAIN = {"roles": N_("Select at least one role")}
 CHOOSE_ACTIVE = N_("Choose whether the account is active.")
+CHOOSE_LANGUAGE = N_("Choose English or Welsh.")
 DONE = {
     "organisation": N_("The organisation has been added."),
     "created": N_("The account has been created."),
     "roles": N_("The roles have been saved."),
     "deactivated": N_("The account has been deactivated: the user can no longer sign in."),
     "reactivated": N_("The account has been reactivated: the user can sign in again."),
+    "email": N_("The e-mail address has been saved."),
+    "no-email": N_("The e-mail address has been removed: the user gets no notifications."),
+    "language": N_("The language has been saved."),
 }
 
 
@@ -111,9 +115,18 @@ async def _user(page: Page, user_id: uuid.UUID) -> User:
 @router.get("/admin/users/{user_id}")
 async def user_page(page: Admin, user_id: uuid.UUID, done: str | None = None) -> Response:
     user = await _user(page, user_id)
-    values = FormValues(lists={"roles": role_codes(user)})
+    values = saved_values(user)
     message = core.gettext(DONE[done]) if done in DONE else None
     return show_user(page, user, values, FormErrors(), done=message)
+
+
+def saved_values(user: User, typed: FormValues | None = None, control: str = "") -> FormValues:
+    """The user's saved roles, e-mail and language; the refused form's `control` as typed."""
+    data = {"email": user.email or "", "language": user.language or ""}
+    lists = {"roles": role_codes(user), "language": [user.language or ""]}
+    if typed is not None and control:
+        data[control], lists[control] = typed.get(control), typed.all(control)
+    return FormValues(data, lists)
 
 
 def show_user(
@@ -144,7 +157,7 @@ async def change_roles(
 ) -> Response:
     """`PATCH /users/{id}` with `roles`: the roles ticked."""
     values = FormValues.of(await checked_form(request, page))
-    outcome = await _update(page, user_id, {"roles": values.all("roles")}, values, now)
+    outcome = await _update(page, user_id, "roles", {"roles": values.all("roles")}, values, now)
     return outcome if isinstance(outcome, Response) else page.redirect(outcome + "?done=roles")
 
 
@@ -155,23 +168,52 @@ async def change_active(
     """`PATCH /users/{id}` with `active`: deactivate (`false`) or reactivate (`true`)."""
     values = FormValues.of(await checked_form(request, page))
     active = {"true": True, "false": False}.get(values.get("active"))
-    outcome = await _update(page, user_id, {"active": active}, values, now)
+    outcome = await _update(page, user_id, "active", {"active": active}, values, now)
     if isinstance(outcome, Response):
         return outcome
     return page.redirect(outcome + ("?done=reactivated" if active else "?done=deactivated"))
 
 
+@router.post("/admin/users/{user_id}/email")
+async def change_email(
+    request: Request, page: Admin, user_id: uuid.UUID, now: RequestNow
+) -> Response:
+    """`PATCH /users/{id}` with `email`: the address typed, or `null` (removed) when blank."""
+    values = FormValues.of(await checked_form(request, page))
+    email = values.get("email").strip() or None
+    outcome = await _update(page, user_id, "email", {"email": email}, values, now)
+    if isinstance(outcome, Response):
+        return outcome
+    return page.redirect(outcome + ("?done=email" if email else "?done=no-email"))
+
+
+@router.post("/admin/users/{user_id}/language")
+async def change_language(
+    request: Request, page: Admin, user_id: uuid.UUID, now: RequestNow
+) -> Response:
+    """`PATCH /users/{id}` with `language`: `en` or `cy`."""
+    values = FormValues.of(await checked_form(request, page))
+    language = values.get("language") or None
+    outcome = await _update(page, user_id, "language", {"language": language}, values, now)
+    return outcome if isinstance(outcome, Response) else page.redirect(outcome + "?done=language")
+
+
 async def _update(
-    page: Page, user_id: uuid.UUID, body: dict[str, Any], values: FormValues, now: datetime
+    page: Page,
+    user_id: uuid.UUID,
+    control: str,
+    body: dict[str, Any],
+    values: FormValues,
+    now: datetime,
 ) -> str | Response:
     """Run the API's update; the user's page address, or the page again with the refusal
-    beside the form's control (422 for what the rules refuse, 409 for the last admin)."""
-    control = "roles" if "roles" in body else "active"
+    beside the form's `control` (422 for what the rules refuse, 409 for the last admin)."""
     errors = FormErrors(plain=ROLES_PLAIN)
     status = 422
     try:
-        if body.get("active", False) is None:
-            errors.add("active", core.gettext(CHOOSE_ACTIVE))
+        if control in {"active", "language"} and body[control] is None:
+            choose = CHOOSE_ACTIVE if control == "active" else CHOOSE_LANGUAGE
+            errors.add(control, core.gettext(choose))
         else:
             update = UserUpdate.model_validate(body)
             async with page.session.begin_nested():
@@ -186,6 +228,5 @@ async def _update(
         for item in exc.errors or [FieldError(control, exc.detail)]:
             errors.add(control, core.translate(item.message))
     user = await _user(page, user_id)  # as saved, after the refused change rolled back
-    if control != "roles":  # the roles form shows the saved roles
-        values = FormValues(lists={"roles": role_codes(user)})
-    return show_user(page, user, values, errors, status_code=status)
+    # The refused form keeps what was typed or chosen; the others show what is saved.
+    return show_user(page, user, saved_values(user, values, control), errors, status_code=status)

@@ -112,6 +112,25 @@ SECTORS = {
     "decision_unit": N_("Decision unit"),
     "oversight": N_("Oversight (inspectors and auditors)"),
 }
+NOTIFICATION_KINDS = {
+    "referral.received": N_("Referral received"),
+    "referral.routed": N_("Referral sent to a decision unit"),
+    "review.needed": N_("Second review needed"),
+    "panel.needed": N_("Panel review needed"),
+    "decision.effective": N_("Decision in effect"),
+    "reconsideration.requested": N_("Reconsideration asked for"),
+    "reconsideration.decided": N_("Reconsideration decided"),
+    "deadline.due_soon": N_("Deadline soon"),
+    "deadline.missed": N_("Deadline missed"),
+    "referral.suspended": N_("Referral suspended"),
+    "referral.resumed": N_("Referral resumed"),
+    "referral.withdrawn": N_("Referral withdrawn"),
+}
+NOTIFICATION_STATUSES = {
+    "queued": N_("Waiting to be sent"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+}
 
 VOCABULARIES: dict[str, dict[str, str]] = {
     "gender": GENDERS,
@@ -128,6 +147,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "correspondence_language": CORRESPONDENCE_LANGUAGES,
     "role": ROLES,
     "sector": SECTORS,
+    "notification_kind": NOTIFICATION_KINDS,
+    "notification_status": NOTIFICATION_STATUSES,
 }
 
 

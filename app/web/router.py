@@ -25,6 +25,8 @@ from app.web import (
     decision_forms,
     duty_to_notify,
     letters_page,
+    mailbox_page,
+    notifications_page,
     queue_page,
     referral_form,
     referral_page,
@@ -61,6 +63,8 @@ def install(app: FastAPI) -> None:
         case_forms,
         admin_forms,  # before admin_pages: `/admin/users/new` is no user's id
         admin_pages,
+        mailbox_page,
+        notifications_page,
         routing_forms,
         letters_page,
         audit_page,

@@ -109,6 +109,8 @@ ROLE_PAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("admin", "/admin"),
             ("admin-user-new", "/admin/users/new"),
             ("admin-organisation-new", "/admin/organisations/new"),
+            ("admin-mailbox", "/admin/organisations/bawso/email"),
+            ("admin-notifications", "/admin/notifications"),
         ),
     ),
 )

@@ -370,14 +370,15 @@ class TestWelsh:
         assert roles.startswith("Rhaid i rolau gweinyddwr a swyddog mewnfudo gael eu dal ar wahân")
         assert not [s for s in _english_sentences() if s in _text(answer.text)]
 
-    async def test_no_page_changes_another_users_language_as_the_api_has_no_such_change(
+    async def test_a_language_not_chosen_yet_reads_so_with_no_choice_ticked(
         self, app: FastAPI, client: httpx.AsyncClient, csrf: str, db: AsyncSession
     ) -> None:
         del csrf
         user = await make_user(app, db, Role.FIRST_RESPONDER)
         page = (await client.get(f"/admin/users/{user.id}")).text
-        assert 'name="language"' not in page
-        assert "Not chosen yet" in page  # the user's own choice is shown, not changed
+        assert 'name="language" type="radio"' in page  # PATCH /users/{id} takes `language`
+        assert 'name="language" type="radio" value="en" checked' not in page
+        assert "Not chosen yet" in page
 
     async def test_the_admins_own_language_opens_the_admin_page_in_welsh(
         self, app: FastAPI, client: httpx.AsyncClient, csrf: str, admin: AppUser

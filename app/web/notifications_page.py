@@ -1,0 +1,151 @@
+"""`/admin/notifications`: the outbox as administrators watch it, and a failed one queued again.
+
+The page reads what `GET /notifications` reads (`notifications.service.page`: newest first,
+the same `status` and `kind` filters, keyset paging on the creation time and id) and its
+"Retry" button does what `POST /notifications/{id}/retry` does (`service.retry`): a failed
+notification is queued again with a fresh count of attempts, anything else is refused with
+the API's 409, shown in words. A message's body is never stored, so never shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import NotificationNotFailed
+from app.i18n.core import gettext, translate
+from app.i18n.core_noop import N_
+from app.identity import service as identity
+from app.identity.models import User
+from app.identity.permissions import Permission
+from app.notifications import service
+from app.notifications.models import Kind, Notification, Status
+from app.web import labels
+from app.web.admin_pages import organisation_name
+from app.web.forms import FormErrors
+from app.web.pages import Page, PageRoute, checked_form, signed_in
+
+router = APIRouter(route_class=PageRoute)
+Admin = Annotated[Page, Depends(signed_in(Permission.MANAGE_NOTIFICATIONS))]
+PAGE_SIZE = 50
+MAILBOX_OF = N_("Shared mailbox of %(name)s")
+RETRIED = N_("The notification is queued again: it will be sent in a moment.")
+
+
+def _filters(status: str | None, kind: str | None) -> tuple[Status | None, Kind | None]:
+    """The filters as the API takes them; a value it does not know filters nothing."""
+    return (
+        Status(status) if status in set(Status) else None,
+        Kind(kind) if kind in set(Kind) else None,
+    )
+
+
+def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """`after`: the creation time and id of the last row of the page before."""
+    at, _, row_id = (value or "").partition("|")
+    try:
+        return datetime.fromisoformat(at), uuid.UUID(row_id)
+    except ValueError:
+        return None
+
+
+def _address(status: Status | None, kind: Kind | None, **more: str) -> str:
+    query = {"status": status or "", "kind": kind or "", **more}
+    return "/admin/notifications?" + urlencode({k: v for k, v in query.items() if v})
+
+
+@router.get("/admin/notifications")
+async def notifications(
+    page: Admin,
+    status: str | None = None,
+    kind: str | None = None,
+    after: str | None = None,
+    done: str | None = None,
+) -> Response:
+    chosen_status, chosen_kind = _filters(status, kind)
+    retried = gettext(RETRIED) if done == "retried" else None
+    return await render(page, chosen_status, chosen_kind, _cursor(after), done=retried)
+
+
+async def render(
+    page: Page,
+    status: Status | None,
+    kind: Kind | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    *,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+    done: str | None = None,
+) -> Response:
+    found = await service.page(
+        page.session, status=status, kind=kind, after=after, limit=PAGE_SIZE + 1
+    )
+    rows = found[:PAGE_SIZE]
+    last = rows[-1][0] if rows else None
+    more = len(found) > PAGE_SIZE and last is not None
+    next_page = (
+        _address(status, kind, after=f"{last.created_at.isoformat()}|{last.id}")
+        if more and last
+        else None
+    )
+    errors = errors or FormErrors()
+    recipients = _Recipients(page)
+    return page.render(
+        "admin_notifications.html",
+        status_code=status_code,
+        rows=[(row, await recipients.of(row, code)) for row, code in rows],
+        status=status or "",
+        kind=kind or "",
+        statuses=labels.choices("notification_status"),
+        kinds=labels.choices("notification_kind"),
+        next_page=next_page,
+        first_page=_address(status, kind) if after else None,
+        errors=errors,
+        error_count=len(errors),
+        done=done,
+    )
+
+
+class _Recipients:
+    """Who each row is for, in words, and the page of the user (None for a mailbox); each user
+    and organisation read once per page."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.known: dict[str, tuple[str, str | None]] = {}
+
+    async def of(self, row: Notification, code: str | None) -> tuple[str, str | None]:
+        key = str(row.user_id) if row.user_id else f"organisation:{code}"
+        if key not in self.known:
+            self.known[key] = await self._read(row, code)
+        return self.known[key]
+
+    async def _read(self, row: Notification, code: str | None) -> tuple[str, str | None]:
+        if row.user_id is None:
+            organisation = await identity.organisation_by_code(self.page.session, code or "")
+            name = organisation_name(self.page, organisation) if organisation else code or ""
+            return gettext(MAILBOX_OF) % {"name": name}, None
+        user: User | None = await identity.load_user(self.page.session, row.user_id)
+        name = f"{user.display_name} ({user.username})" if user else str(row.user_id)
+        return name, f"/admin/users/{row.user_id}"
+
+
+@router.post("/admin/notifications/{notification_id}/retry")
+async def retry(request: Request, page: Admin, notification_id: uuid.UUID) -> Response:
+    """Queue a failed notification again; the page with the filters it was sent from."""
+    form = await checked_form(request, page)
+    status, kind = _filters(str(form.get("status") or ""), str(form.get("kind") or ""))
+    try:
+        async with page.session.begin_nested():
+            await service.retry(page.session, notification_id)
+    except NotificationNotFailed as exc:
+        errors = FormErrors()
+        errors.add("", translate(exc.detail))
+        return await render(page, status, kind, None, errors=errors, status_code=exc.status)
+    return page.redirect(_address(status, kind, done="retried"))
