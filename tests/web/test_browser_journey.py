@@ -175,3 +175,19 @@ async def test_an_auditor_reads_the_decision_timeline(
         text = await page.inner_text("main")
         assert reference in text
         assert CG[language].lower() in text.lower()  # the CG stage, by its name
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+async def test_a_decider_of_another_unit_finds_no_such_case(
+    browser: Browser, server: live.LiveServer, language: str
+) -> None:
+    """The journey's referral is the All-Wales unit's: to the child panel's decider it does not
+    exist (404, as in the API), and its timeline neither."""
+    referral_id, reference = await walk(browser, server, language)
+    async with person(browser, server, "demo-child-panel-decider", language) as page:
+        for path in (f"/referrals/{referral_id}", f"/referrals/{referral_id}/timeline"):
+            answer = await page.goto(path)
+            assert answer is not None
+            assert answer.status == 404
+            assert reference not in await page.content()
+            await check_accessible(page)
