@@ -7,7 +7,8 @@ so the order of checks (403 for another role or, for a senior, by immigration st
 422 for a breakdown a table lacks or a period too long), the suppression and the CSV are the
 API's. Like the API they read in a read-only session of their own. The page names each group
 in its language (organisations, councils, countries, codes); the CSV is the API's, byte for
-byte. The report is the API's English document, served here to a signed-in auditor.
+byte. The report is the API's document, served here to a signed-in auditor in the page's
+language.
 """
 
 from __future__ import annotations
