@@ -2,7 +2,8 @@
 
 It reads the database of `NRM_DATABASE_URL` in one `transaction()` (it changes nothing) and
 sees everything an auditor sees; the page is the one `GET /statistics/report` serves. Dates are
-read as the API reads `from` and `to` (pydantic's `date`).
+read as the API reads `from` and `to` (pydantic's `date`). The page is in English unless
+`--language cy` asks for Welsh.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.clock import service_now
 from app.db import create_engine, create_sessionmaker, transaction
+from app.i18n import core
 from app.progress import progress
 from app.referrals.deadlines import wales_date
 from app.reports import report, service
@@ -27,7 +29,7 @@ DAY = TypeAdapter(date)
 
 
 def register(subparsers: Any) -> None:
-    """Add `nrm report --from --to --out DIR` to `nrm`."""
+    """Add `nrm report --from --to --out DIR [--language cy]` to `nrm`."""
     parser = subparsers.add_parser(
         "report", help="write the statistics report (HTML) and its CSV files"
     )
@@ -38,6 +40,12 @@ def register(subparsers: Any) -> None:
         "--to", dest="date_to", type=_date, help="last day, inclusive (default today)"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder to write into")
+    parser.add_argument(
+        "--language",
+        choices=core.LANGUAGES,
+        default=core.ENGLISH,
+        help="the language of the page (default en; the CSV files are the same in both)",
+    )
     parser.set_defaults(handler=_cmd_report)
 
 
@@ -49,9 +57,25 @@ def _date(value: str) -> date:
 
 
 async def write_report(
+    settings: Settings,
+    out: Path,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    language: str = core.ENGLISH,
+) -> list[Path]:
+    """Gather the report's tables and write the page (in `language`) and its CSV files into
+    `out`."""
+    token = core.current_language.set(language)
+    try:
+        return await _write(settings, out, date_from=date_from, date_to=date_to)
+    finally:
+        core.current_language.reset(token)
+
+
+async def _write(
     settings: Settings, out: Path, *, date_from: date | None, date_to: date | None
 ) -> list[Path]:
-    """Gather the report's tables and write the page and its CSV files into `out`."""
     engine = create_engine(settings)
     with progress("writing the statistics report", total=2) as advance:
         try:
@@ -73,7 +97,13 @@ async def write_report(
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     written = asyncio.run(
-        write_report(settings, args.out, date_from=args.date_from, date_to=args.date_to)
+        write_report(
+            settings,
+            args.out,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            language=args.language,
+        )
     )
     for path in written:
         print(path)  # noqa: T201

@@ -164,7 +164,8 @@ async def statistics_report(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> HTMLResponse:
-    """The statistics of a period as one HTML page with tables and charts, for auditors."""
+    """The statistics of a period as one HTML page with tables and charts, for auditors: in
+    Welsh under `Accept-Language: cy`, else English (the CSV behind it is the same in both)."""
     report.check_reader(principal)
     period = _period(settings, date_from, date_to, now)
     data = await report.gather(session, period=period, threshold=settings.suppression_threshold)

@@ -1,5 +1,6 @@
 """The names an auditor reads: audit actions and tracks, timeline stages, statistics tables,
-breakdowns, sectors and age groups, every one a catalogue message (WEB.md "Language").
+every one a catalogue message (WEB.md "Language"). The statistics' breakdowns, sectors and age
+groups are `app.reports.names`'s, which the report shares.
 
 Codes stay the API's (`referral.submitted`, `sector`); only what a person reads is translated.
 Pure: no FastAPI, no SQLAlchemy.
@@ -11,7 +12,6 @@ from app.audit.actions import Action
 from app.audit.models import Track
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
-from app.reports.schemas import AgeGroup, Breakdown
 
 ACTIONS: dict[Action, str] = {
     Action.AUTH_LOGIN_SUCCEEDED: N_("Signed in"),
@@ -63,34 +63,6 @@ TABLES = {
     "referrals": N_("Referrals and duty to notify reports"),
     "decisions": N_("Decisions"),
 }
-BREAKDOWNS: dict[Breakdown, str] = {
-    Breakdown.SECTOR: N_("Sector of the referring organisation"),
-    Breakdown.ORGANISATION: N_("Referring organisation"),
-    Breakdown.EXPLOITATION_TYPE: N_("Type of exploitation"),
-    Breakdown.AGE_GROUP: N_("Age group"),
-    Breakdown.GENDER: N_("Gender"),
-    Breakdown.NATIONALITY: N_("Nationality"),
-    Breakdown.LOCAL_AUTHORITY: N_("Local authority"),
-    Breakdown.POLICE_FORCE: N_("Police force"),
-    Breakdown.DECISION_UNIT: N_("Decision unit"),
-    Breakdown.IMMIGRATION_STATUS: N_("Immigration status"),
-}
-SECTORS = {
-    "police": N_("Police"),
-    "health": N_("Health"),
-    "local_authority": N_("Local authority"),
-    "charity": N_("Charity"),
-    "home_office": N_("Home Office"),
-    "decision_unit": N_("Decision unit"),
-    "oversight": N_("Oversight"),
-}
-AGE_GROUPS: dict[str, str] = {
-    AgeGroup.ADULT: N_("Adult"),
-    AgeGroup.CHILD: N_("Child"),
-    AgeGroup.UNKNOWN: N_("Age not known"),
-}
-TOTAL = N_("Total")
-NOT_KNOWN = N_("Not known")
 
 
 def action_name(code: str) -> str:

@@ -1,4 +1,4 @@
-"""Templates: the one Jinja environment of the pages, its globals, and dates in either language.
+"""Templates: the one Jinja environment of the pages and its globals (dates from `app.i18n.dates`).
 
 Every page extends `base.html`; components come from `govuk-frontend-jinja`'s macros (Jinja
 ports of GOV.UK Frontend's), never hand-copied HTML. Messages come from the catalogues through
@@ -7,13 +7,10 @@ the i18n extension, which reads the current language from `app.i18n.core`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -24,26 +21,10 @@ from jinja2 import (
 )
 
 from app.i18n import core
+from app.i18n.dates import format_date, format_datetime
 from app.web import labels
 
 TEMPLATES = Path(__file__).parent / "templates"
-WALES = ZoneInfo("Europe/London")
-
-
-def format_date(value: date | None) -> str:
-    """A date as people write it, in the page's language: "4 December 2026", "4 Rhagfyr 2026"."""
-    if value is None:
-        return ""
-    return babel_format_date(value, "d MMMM y", locale=core.current_language.get())
-
-
-def format_datetime(value: datetime | None) -> str:
-    """A moment in Wales's time, in the page's language: "4 Rhagfyr 2026, 14:03"."""
-    if value is None:
-        return ""
-    language = core.current_language.get()
-    return babel_format_datetime(value, "d MMMM y, HH:mm", tzinfo=WALES, locale=language)
-
 
 _DUE_BY_ACTION = {
     "rg_decision": "rg_due",

@@ -7,12 +7,13 @@ so the order of checks (403 for another role or, for a senior, by immigration st
 422 for a breakdown a table lacks or a period too long), the suppression and the CSV are the
 API's. Like the API they read in a read-only session of their own. The page names each group
 in its language (organisations, councils, countries, codes); the CSV is the API's, byte for
-byte. The report is the API's English document, served here to a signed-in auditor.
+byte. The report is the API's document, served here to a signed-in auditor in the page's
+language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -29,12 +29,11 @@ from app.errors import FieldError, ValidationFailed
 from app.http import RequestNow, get_app_sessions
 from app.i18n import core
 from app.i18n.core_noop import N_
-from app.identity.models import LocalAuthority, Organisation
 from app.identity.permissions import Permission
 from app.identity.roles import Role
 from app.referrals.workflow import Stage
+from app.reports import names, service
 from app.reports import router as reports_api
-from app.reports import service
 from app.reports.schemas import Breakdown, OutputFormat
 from app.web import chart, labels, numbers, oversight_words
 from app.web.forms import FormErrors, FormValues
@@ -60,7 +59,6 @@ REPORT_POLICY = (
 )
 """The report is the API's self-contained page, with its CSS inline: it may have inline styles,
 and no script at all."""
-ORGANISATIONS = {Breakdown.ORGANISATION, Breakdown.POLICE_FORCE, Breakdown.DECISION_UNIT}
 
 
 @dataclass(frozen=True)
@@ -131,11 +129,11 @@ async def statistics(page: Statistician, now: RequestNow) -> Response:
         async with read_only(page) as session:
             main = await _document(session, page, now, asked, asked.table, OutputFormat.JSON)
             gaps = await _document(session, page, now, asked, "disparities", OutputFormat.JSON)
-            names = await group_names(session, asked.by, [r.group for r in main.rows])
+            named = await names.group_names(session, asked.by, [r.group for r in main.rows])
     except ValidationFailed as exc:
         errors.add_problem(exc)
         return _rendered(page, values, errors, viewer, status_code=422)
-    return _rendered(page, values, errors, viewer, asked=asked, main=main, gaps=gaps, names=names)
+    return _rendered(page, values, errors, viewer, asked=asked, main=main, gaps=gaps, named=named)
 
 
 @router.get("/statistics.csv")
@@ -183,47 +181,6 @@ def _fields(errors: FormErrors) -> list[FieldError]:
     return [FieldError(name or "query", message) for name, message in errors.items]
 
 
-async def group_names(
-    session: AsyncSession, by: Breakdown, groups: Iterable[str | None]
-) -> dict[str, str]:
-    """Each group's name in the page's language: organisations' and councils' `name_cy`,
-    countries from CLDR, codes from the catalogues."""
-    codes = [g for g in groups if g is not None]
-    language = core.current_language.get()
-    welsh = language == core.WELSH
-    if by in ORGANISATIONS:
-        rows = await session.execute(
-            select(Organisation.code, Organisation.name, Organisation.name_cy).where(
-                Organisation.code.in_(codes)
-            )
-        )
-        return {code: name_cy if welsh else name for code, name, name_cy in rows}
-    if by == Breakdown.LOCAL_AUTHORITY:
-        rows = await session.execute(
-            select(LocalAuthority.ons_code, LocalAuthority.name, LocalAuthority.name_cy).where(
-                LocalAuthority.ons_code.in_(codes)
-            )
-        )
-        return {code: name_cy if welsh else name for code, name, name_cy in rows}
-    return {code: _code_name(by, code, language) for code in codes}
-
-
-def _code_name(by: Breakdown, code: str, language: str) -> str:
-    if code == "unknown" and by != Breakdown.AGE_GROUP:
-        return core.gettext(oversight_words.NOT_KNOWN)
-    if by == Breakdown.NATIONALITY:
-        return labels.country(code, language)
-    vocabulary: dict[Breakdown, Mapping[str, str]] = {
-        Breakdown.SECTOR: oversight_words.SECTORS,
-        Breakdown.AGE_GROUP: oversight_words.AGE_GROUPS,
-        Breakdown.GENDER: labels.GENDERS,
-        Breakdown.EXPLOITATION_TYPE: labels.EXPLOITATION_TYPES,
-        Breakdown.IMMIGRATION_STATUS: labels.IMMIGRATION_STATUSES,
-    }
-    message = vocabulary.get(by, {}).get(code)
-    return core.gettext(message) if message else code
-
-
 def _rendered(
     page: Page,
     values: FormValues,
@@ -233,10 +190,10 @@ def _rendered(
     asked: Asked | None = None,
     main: Any = None,
     gaps: Any = None,
-    names: dict[str, str] | None = None,
+    named: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    name = _namer(names or {})
+    name = _namer(named or {})
     kept = [(k, v) for k, v in page.request.query_params.multi_items() if k in PARAMETERS and v]
     if asked is not None and not values.get("table"):
         kept.insert(0, ("table", asked.table))
@@ -255,7 +212,7 @@ def _rendered(
         breakdowns=_breakdowns(viewer),
         tables=[(code, core.gettext(text)) for code, text in oversight_words.TABLES.items()],
         stages=labels.choices("stage"),
-        by_name=core.gettext(oversight_words.BREAKDOWNS[asked.by]) if asked else "",
+        by_name=core.gettext(names.BREAKDOWNS[asked.by]) if asked else "",
         csv_url=lambda table: (
             "/statistics.csv?"
             + urlencode([("table", table), *[(k, v) for k, v in kept if k != "table"]])
@@ -267,13 +224,13 @@ def _rendered(
     )
 
 
-def _namer(names: dict[str, str]) -> Callable[[Any], str]:
+def _namer(found: dict[str, str]) -> Callable[[Any], str]:
     """A row's name in the page's language; the totals row is "Total"."""
 
     def name(row: Any) -> str:
         if row.group is None:
-            return core.gettext(oversight_words.TOTAL)
-        return names.get(row.group) or row.label or row.group
+            return core.gettext(names.TOTAL)
+        return found.get(row.group) or row.label or row.group
 
     return name
 
@@ -290,7 +247,7 @@ def _chart(main: Any, name: Callable[[Any], str]) -> chart.Chart:
 def _breakdowns(viewer: service.Viewer) -> list[tuple[str, str]]:
     """The breakdowns this person may choose (never immigration status for a senior)."""
     return [
-        (b.value, core.gettext(oversight_words.BREAKDOWNS[b]))
+        (b.value, core.gettext(names.BREAKDOWNS[b]))
         for b in Breakdown
         if b != Breakdown.IMMIGRATION_STATUS or viewer.may_compare_immigration
     ]

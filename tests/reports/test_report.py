@@ -28,9 +28,16 @@ from tests.referrals.builders import (
     service_date,
     step,
 )
+from tests.web.test_language import _english_sentences, _text
 
 UNIT = "all-wales-decision-unit"
 CHARTS = ("Referrals over time", "Outcomes per stage", "Time to decision", "Disparities")
+WELSH_CHARTS = (
+    "Atgyfeiriadau dros amser",
+    "Canlyniadau fesul cam",
+    "Yr amser i benderfynu",
+    "Gwahaniaethau rhwng grwpiau",
+)
 
 
 class Filed:
@@ -72,9 +79,11 @@ async def filed(committed_app: FastAPI, committed_client: httpx.AsyncClient) -> 
     return Filed(auditor, await service_date(committed_client, auditor))
 
 
-def assert_self_contained_page(page: str, *, charts: int = 4) -> None:
+def assert_self_contained_page(
+    page: str, *, charts: int = 4, titles: tuple[str, ...] = CHARTS
+) -> None:
     assert page.startswith("<!DOCTYPE html>")
-    for title in CHARTS:
+    for title in titles:
         assert f"<h2>{title}</h2>" in page
     assert page.count("<svg") >= charts  # the charts are inline SVG
     # Nothing is fetched from elsewhere: no scripts, stylesheets or images by address.
@@ -93,13 +102,45 @@ class TestReportEndpoint:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/html")
         assert_self_contained_page(response.text)
+        assert '<html lang="en">' in response.text
         # Viet Nam has one referral: each of its rows in the disparity tables is suppressed.
+        # Countries are named as the pages name them (CLDR).
         rows = re.findall(
-            r'<tr class="[^"]*"><td class="group">Viet Nam</td>(.*?)</tr>', response.text
+            r'<tr class="[^"]*"><td class="group">Vietnam</td>(.*?)</tr>', response.text
         )
         assert rows  # one per stage in which it has a decision
         assert all('<td class="suppressed">' in row and "<td>1</td>" not in row for row in rows)
         assert "United Kingdom" in response.text
+        assert "<h3>Reasonable grounds, by nationality</h3>" in response.text
+
+    async def test_is_in_welsh_under_accept_language_cy(
+        self, committed_client: httpx.AsyncClient, filed: Filed
+    ) -> None:
+        english = await committed_client.get(
+            "/api/v1/statistics/report", params=filed.period, headers=filed.auditor.headers
+        )
+        response = await committed_client.get(
+            "/api/v1/statistics/report",
+            params=filed.period,
+            headers={**filed.auditor.headers, "Accept-Language": "cy"},
+        )
+
+        assert response.status_code == 200, response.text
+        page = response.text
+        assert_self_contained_page(page, titles=WELSH_CHARTS)
+        assert '<html lang="cy">' in page
+        assert "<h3>Achos rhesymol, yn ôl cenedligrwydd</h3>" in page
+        assert "<h3>Sail bendant, fesul uned benderfynu</h3>" in page
+        for group in ("Fietnam", "Y Deyrnas Unedig", "Cyfanswm", "Canolrif y diwrnodau gwaith"):
+            assert group in page, group
+        assert f"Cyfnod o 1 Ionawr {filed.today.year} i " in page
+        assert [s for s in _english_sentences() if s in _text(page)] == []
+        # The numbers read the same in both languages.
+        assert _cells(page) == _cells(english.text)
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r'<td(?: class="suppressed")?>([0-9.e\-\u2013]*)</td>', page)
 
 
 class TestReportCommand:
@@ -137,7 +178,27 @@ class TestReportCommand:
         assert code == 0
         page = (out / "report.html").read_text(encoding="utf-8")
         assert_self_contained_page(page, charts=3)  # no disparity has a rate to draw
-        assert "Period 2026-01-01 to 2026-03-31" in page
+        assert "Period 1 January 2026 to 31 March 2026" in page
+        assert (out / "referrals_by_month.csv").read_text().splitlines() == [
+            "group,label,count,duty_to_notify,suppressed",
+            ",Total,0,0,false",
+        ]
+
+    def test_writes_welsh_with_language_cy_and_the_same_csv(
+        self, throwaway: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(cli, "get_settings", lambda: settings_for(throwaway))
+        out = tmp_path / "report"
+        period = ["--from", "2026-01-01", "--to", "2026-03-31"]
+
+        code = cli.main(["report", *period, "--out", str(out), "--language", "cy"])
+
+        assert code == 0
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert_self_contained_page(page, charts=3, titles=WELSH_CHARTS)
+        assert '<html lang="cy">' in page
+        assert "Cyfnod o 1 Ionawr 2026 i 31 Mawrth 2026" in page
+        assert [s for s in _english_sentences() if s in _text(page)] == []
         assert (out / "referrals_by_month.csv").read_text().splitlines() == [
             "group,label,count,duty_to_notify,suppressed",
             ",Total,0,0,false",

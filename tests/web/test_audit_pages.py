@@ -19,6 +19,7 @@ from app.audit import triggers
 from app.audit.actions import Action
 from app.audit.models import AuditEvent, Track
 from app.identity.roles import Role, Sector
+from app.reports import names
 from app.reports.schemas import AgeGroup, Breakdown
 from app.web import audit_page, oversight_words
 from tests.referrals.builders import RG_POSITIVE, Case, Cast, file_case, make_cast, step
@@ -320,7 +321,7 @@ class TestWords:
     def test_every_code_an_auditor_reads_has_its_name(self) -> None:
         assert set(oversight_words.ACTIONS) == set(Action)
         assert set(oversight_words.TRACKS) == set(Track)
-        assert set(oversight_words.BREAKDOWNS) == set(Breakdown)
-        assert set(oversight_words.SECTORS) == {s.value for s in Sector}
-        assert set(oversight_words.AGE_GROUPS) == {a.value for a in AgeGroup}
+        assert set(names.BREAKDOWNS) == set(Breakdown)
+        assert set(names.SECTORS) == {s.value for s in Sector}
+        assert set(names.AGE_GROUPS) == {a.value for a in AgeGroup}
         assert set(oversight_words.ROLES) == {r.value for r in Role}

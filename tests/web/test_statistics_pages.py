@@ -206,6 +206,26 @@ class TestWelsh:
         assert "Benyw" in chart
         assert "Female" not in chart
 
+    async def test_the_report_follows_the_page_language(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        await sign_in(client, scene.cast.auditor.username)
+        page = await client.get("/statistics?lang=cy")
+        assert "Saesneg" not in _text(page.text)  # the report is no longer in English only
+        link = re.search(r'href="(/statistics/report\?[^"]+)"', page.text)
+        assert link is not None
+
+        welsh = await client.get(link.group(1).replace("&amp;", "&"))
+        english = await client.get(link.group(1).replace("&amp;", "&") + "&lang=en")
+
+        assert welsh.status_code == english.status_code == 200
+        assert welsh.text.startswith('<!DOCTYPE html>\n<html lang="cy">')
+        assert "<h2>Atgyfeiriadau dros amser</h2>" in welsh.text
+        assert "<h3>Achos rhesymol, fesul uned benderfynu</h3>" in welsh.text
+        assert [s for s in _english_sentences() if s in _text(welsh.text)] == []
+        assert english.text.startswith('<!DOCTYPE html>\n<html lang="en">')
+        assert "<h2>Referrals over time</h2>" in english.text
+
 
 class TestChart:
     def test_bars_scale_to_the_largest_and_a_suppressed_count_has_none(self) -> None:
