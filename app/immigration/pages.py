@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.errors import NotFound, PreconditionFailed
 from app.http import RequestNow
 from app.i18n.core import gettext
@@ -44,7 +45,7 @@ from app.immigration import service
 from app.immigration.models import ImmigrationRecord
 from app.immigration.schemas import HomeOfficeReference, ImmigrationWrite
 from app.schemas import RequestModel
-from app.web import extensions, labels, rendering
+from app.web import extensions, rendering
 from app.web.forms import FormErrors, FormValues
 from app.web.outcome_view import read_outcome
 from app.web.pages import Page, PageRoute, checked_form, signed_in

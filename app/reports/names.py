@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import labels
 from app.i18n import core
 from app.i18n.core_noop import N_
 from app.identity.models import LocalAuthority, Organisation
 from app.reports.schemas import AgeGroup, Breakdown
-from app.web import labels
 
 BREAKDOWNS: dict[Breakdown, str] = {
     Breakdown.SECTOR: N_("Sector of the referring organisation"),

@@ -5,9 +5,9 @@ report uses its message. Pure: no FastAPI, no SQLAlchemy.
 
 from __future__ import annotations
 
+from app import labels
 from app.i18n.core_noop import N_
 from app.referrals.workflow import Stage
-from app.web import labels
 
 TITLE = N_("Wales NRM: referrals, decisions and disparities")
 PERIOD = N_("Period %(start)s to %(end)s (inclusive, dates in Wales).")

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.http import RequestNow
 from app.i18n import core
 from app.i18n.core_noop import N_
@@ -23,16 +24,7 @@ from app.identity.roles import Role
 from app.identity.router import too_many_attempts
 from app.identity.schemas import MeUpdate
 from app.referrals import queue
-from app.web import (
-    admin_pages,
-    audit_page,
-    extensions,
-    kept,
-    labels,
-    queue_page,
-    referral_pages,
-    sessions,
-)
+from app.web import admin_pages, audit_page, extensions, kept, queue_page, referral_pages, sessions
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import (
     SESSION_COOKIE,

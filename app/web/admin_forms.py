@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import idempotency
+from app import idempotency, labels
 from app.errors import AppError, IdempotencyKeyReused
 from app.http import RequestNow
 from app.i18n.core import gettext, translate
@@ -28,7 +28,6 @@ from app.i18n.core_noop import N_
 from app.identity import service as identity
 from app.identity.permissions import Permission
 from app.identity.schemas import OrganisationCreate, UserCreate
-from app.web import labels
 from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, once, signed_in

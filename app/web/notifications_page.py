@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.errors import NotificationNotFailed
 from app.i18n.core import gettext, translate
 from app.i18n.core_noop import N_
@@ -26,7 +27,6 @@ from app.identity.models import User
 from app.identity.permissions import Permission
 from app.notifications import service
 from app.notifications.models import Kind, Notification, Status
-from app.web import labels
 from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors
 from app.web.pages import Page, PageRoute, checked_form, signed_in

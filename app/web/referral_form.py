@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import idempotency
+from app import idempotency, labels
 from app.errors import AppError, ConsentRequired, IdempotencyKeyReused
 from app.http import RequestNow
 from app.i18n.core import gettext
@@ -29,7 +29,7 @@ from app.identity import service as identity
 from app.identity.permissions import Permission
 from app.intake import service as intake
 from app.intake.schemas import ReferralCreate
-from app.web import labels, referral_fields
+from app.web import referral_fields
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 

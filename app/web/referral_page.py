@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.errors import AppError, PreconditionFailed
 from app.http import RequestNow
 from app.i18n.core import gettext
@@ -31,7 +32,7 @@ from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, Wit
 from app.referrals.command_steps import CommandResult, permitted
 from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
-from app.web import kept, labels, timeline_page
+from app.web import kept, timeline_page
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues

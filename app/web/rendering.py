@@ -20,9 +20,9 @@ from jinja2 import (
     select_autoescape,
 )
 
+from app import labels
 from app.i18n import core
 from app.i18n.dates import format_date, format_datetime
-from app.web import labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 

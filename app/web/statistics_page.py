@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app import labels
 from app.db import read_only_session
 from app.errors import FieldError, ValidationFailed
 from app.http import RequestNow, get_app_sessions
@@ -35,7 +36,7 @@ from app.referrals.workflow import Stage
 from app.reports import names, service
 from app.reports import router as reports_api
 from app.reports.schemas import Breakdown, OutputFormat
-from app.web import chart, labels, numbers, oversight_words
+from app.web import chart, numbers, oversight_words
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, signed_in
 from app.web.referral_fields import date_of

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from app import labels
 from app.i18n import core, extract, templates
 from app.identity.roles import Role, Sector
 from app.immigration.models import ImmigrationStatus
 from app.referrals.vocabulary import ExploitationLocation, ExploitationType, Gender, Indicator
 from app.referrals.workflow import NextAction, Status
-from app.web import labels
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "app/i18n/locale/cy/LC_MESSAGES/messages.po"

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import labels
 from app.identity.models import Organisation, User
 from app.identity.roles import Role, Sector
 from app.notifications.models import Notification
-from app.web import labels
 from tests.factories import AppUser, make_organisation, make_user
 from tests.referrals.builders import Cast, file_case, make_cast_quickly
 from tests.web.admin_helpers import events, new_user_form
