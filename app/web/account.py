@@ -34,6 +34,7 @@ from app.web.pages import (
     PageRoute,
     checked_form,
     checked_sign_in_form,
+    set_cookie,
     sign_in_token,
     signed_in,
 )
@@ -82,7 +83,12 @@ async def sign_in_form(page: Annotated[Page, AnyPage], next: str | None = None) 
     token = sign_in_token(page.request)
     page.cookies[SIGN_IN_COOKIE] = token
     return page.render(
-        "sign_in.html", sign_in_token=token, next=local_path(next), username="", errors=FormErrors()
+        "sign_in.html",
+        sign_in_token=token,
+        next=local_path(next),
+        username="",
+        errors=FormErrors(),
+        kept=kept.from_cookies(page.request) or None,  # a form sent after its session ended
     )
 
 
@@ -108,7 +114,11 @@ async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPa
     page.cookies[SESSION_COOKIE] = started.token
     if user.language and page.request.cookies.get("nrm_lang") is None:
         page.language = user.language
-    return page.redirect(next_path)
+    response = page.redirect(next_path)
+    if kept.from_cookies(page.request):  # carried on in the form above: not needed again
+        for n in range(kept.COOKIES):
+            set_cookie(response, page.settings, f"{kept.COOKIE}{n}", "", 0, path="/sign-in")
+    return response
 
 
 def _sign_in_again(

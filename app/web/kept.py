@@ -6,9 +6,11 @@ How it travels, so that nothing is stored in the clear and no one else gets it:
 
 1. The POST without a live session (`carry`): the typed fields (not the CSRF token, not the
    version) are sealed with AES-GCM under a key drawn from the service's secret, with the page
-   they belong to, the CSRF token they were sent with, and a time limit (`KEPT_FOR`); the
-   sign-in form is shown at once, carrying the sealed form as a hidden field. Nothing is
-   stored on the server. A POST from another site (its `Origin`) keeps nothing.
+   they belong to, the CSRF token they were sent with, and a time limit (`KEPT_FOR`). The
+   answer is the 303 to `/sign-in?next=…` of any page without a session, with the sealed form
+   in cookies scoped to `/sign-in`, which the sign-in form carries on as a hidden field (a form
+   too large for the cookies gets the sign-in form at once instead). Nothing is stored on the
+   server. A POST from another site (its `Origin`) keeps nothing.
 2. Signing in (`for_user`): the sealed form is kept with the new session only if its CSRF token
    was issued to the person who signed in (`sessions.owned_by`: the token carries a MAC of its
    user) and it is within its time limit. Someone else signing in at that browser gets nothing.
@@ -27,6 +29,7 @@ import json
 import re
 import secrets
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +48,14 @@ MAX_TYPED = 64_000  # characters: a form larger than any case form is not kept
 LEFT_OUT = frozenset({"csrf_token", "version", "idempotency_key"})  # the form's, not typed
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 CASE_FORM = re.compile(rf"^(/referrals/{_UUID})/([a-z0-9/-]+)$")
-_LABEL = b"nrm kept form v1"
+_LABEL = b"nrm kept form v2"
+# The sealed form rides to the sign-in form in cookies of its own (`Path=/sign-in`, so no other
+# request carries them): at most `COOKIES` of `COOKIE_SIZE` characters each, well inside a
+# request's headers; a larger one goes in the sign-in form shown at once instead.
+COOKIE = "nrm_kept"
+COOKIES = 3
+COOKIE_SIZE = 3_800
+COOKIE_SECONDS = int(timedelta(minutes=15).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,8 @@ def _cipher(settings: Settings) -> AESGCM:
 
 def seal(settings: Settings, data: dict[str, Any]) -> str:
     nonce = secrets.token_bytes(12)
-    sealed = _cipher(settings).encrypt(nonce, json.dumps(data).encode(), _LABEL)
+    plain = zlib.compress(json.dumps(data).encode())
+    sealed = _cipher(settings).encrypt(nonce, plain, _LABEL)
     return base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
@@ -79,8 +90,8 @@ def unseal(settings: Settings, text: str) -> dict[str, Any] | None:
     """The sealed data, or None when it is not this service's or was changed."""
     try:
         raw = base64.urlsafe_b64decode(text.encode())
-        data = json.loads(_cipher(settings).decrypt(raw[:12], raw[12:], _LABEL))
-    except (ValueError, InvalidTag):
+        data = json.loads(zlib.decompress(_cipher(settings).decrypt(raw[:12], raw[12:], _LABEL)))
+    except (ValueError, InvalidTag, zlib.error):
         return None
     return data if isinstance(data, dict) else None
 
@@ -112,6 +123,17 @@ async def carry(request: Request, settings: Settings) -> Carried | None:
     data["command"] = found.group(2)
     data |= {"owner": owner, "until": until}
     return Carried(seal(settings, data), found.group(1))
+
+
+def cookie_chunks(sealed: str) -> list[str] | None:
+    """The sealed form cut for its cookies; None when it needs more than `COOKIES`."""
+    chunks = [sealed[i : i + COOKIE_SIZE] for i in range(0, len(sealed), COOKIE_SIZE)]
+    return chunks if len(chunks) <= COOKIES else None
+
+
+def from_cookies(request: Request) -> str:
+    """The sealed form the sign-in form was sent with, or ""."""
+    return "".join(request.cookies.get(f"{COOKIE}{n}", "") for n in range(COOKIES))
 
 
 def _own_origin(request: Request) -> str:

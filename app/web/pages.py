@@ -139,14 +139,19 @@ class Page:
 
 
 def set_cookie(
-    response: Response, settings: Settings, name: str, value: str, max_age: int | None
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    max_age: int | None,
+    path: str = "/",
 ) -> None:
     """A cookie as WEB.md wants every one: `HttpOnly`, `SameSite=Lax`, `Secure` in production."""
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path="/",
+        path=path,
         httponly=True,
         samesite="lax",
         secure=settings.env is Environment.PRODUCTION,
@@ -294,8 +299,18 @@ class PageRoute(APIRoute):
         return handler
 
 
-def _sign_in_keeping(request: Request, carried: kept.Carried) -> HTMLResponse:
-    """The sign-in form at once, carrying the sealed form back to its page (`app.web.kept`)."""
+def _sign_in_keeping(request: Request, carried: kept.Carried) -> Response:
+    """303 to the sign-in form, as for any page without a session, with the sealed form in
+    cookies for the sign-in form alone (`app.web.kept`); a form too large for them gets the
+    sign-in form at once, carrying it in a hidden field."""
+    settings = get_app_settings(request)
+    chunks = kept.cookie_chunks(carried.sealed)
+    if chunks is not None:
+        response = RedirectResponse(sign_in_url(carried.page), status_code=303)
+        for n in range(kept.COOKIES):
+            value, age = (chunks[n], kept.COOKIE_SECONDS) if n < len(chunks) else ("", 0)
+            set_cookie(response, settings, f"{kept.COOKIE}{n}", value, age, path="/sign-in")
+        return response
     language = getattr(request.state, "language", None) or language_of(request, None)
     page = Page(
         request=request,

@@ -6,6 +6,8 @@ is changed before it is sent again with the new session's CSRF token (`app.web.k
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from datetime import timedelta
 
 import httpx
@@ -63,6 +65,14 @@ async def decide_too_late(
     )
 
 
+async def followed(client: httpx.AsyncClient, answer: httpx.Response) -> httpx.Response:
+    """The sign-in form the 303 of a POST without a session leads to (with the kept form in
+    the cookies scoped to `/sign-in`)."""
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/sign-in?next=/referrals/")
+    return await client.get(answer.headers["location"])
+
+
 async def sign_in_again(
     client: httpx.AsyncClient, html: str, username: str, sealed: str
 ) -> httpx.Response:
@@ -84,7 +94,13 @@ class TestKept:
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        posted = await decide_too_late(client, sessions, cast.decision_maker, case)
+        assert posted.status_code == 303  # as for any page without a session (WEB.md)
+        assert posted.headers["location"] == f"/sign-in?next=/referrals/{case.id}"
+        cookies = posted.headers.get_list("set-cookie")
+        assert any(c.startswith("nrm_kept0=") and "Path=/sign-in" in c for c in cookies)
+        assert "Her wages" not in " ".join(cookies)
+        answer = await followed(client, posted)
         assert answer.status_code == 200
         assert NOTICE in answer.text
         assert "Her wages" not in answer.text  # carried sealed, never in the clear
@@ -121,7 +137,9 @@ class TestKept:
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        answer = await followed(
+            client, await decide_too_late(client, sessions, cast.decision_maker, case)
+        )
         await step(client, cast.responder, case, "notes", {"text": "Her brother called."})
         await sign_in_again(client, answer.text, cast.decision_maker.username, kept_of(answer.text))
         page = await client.get(f"/referrals/{case.id}")
@@ -134,7 +152,9 @@ class TestKept:
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        answer = await followed(
+            client, await decide_too_late(client, sessions, cast.decision_maker, case)
+        )
         signed = await sign_in_again(
             client, answer.text, cast.senior.username, kept_of(answer.text)
         )
@@ -148,7 +168,9 @@ class TestKept:
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        answer = await followed(
+            client, await decide_too_late(client, sessions, cast.decision_maker, case)
+        )
         sealed = kept_of(answer.text)
         forged = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
         signed = await sign_in_again(client, answer.text, cast.decision_maker.username, forged)
@@ -160,7 +182,9 @@ class TestKept:
         self, client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         case = await file_case(client, cast.responder)
-        answer = await decide_too_late(client, sessions, cast.decision_maker, case)
+        answer = await followed(
+            client, await decide_too_late(client, sessions, cast.decision_maker, case)
+        )
         sealed = kept_of(answer.text)
         wrong = await client.post(
             "/sign-in",
@@ -182,6 +206,7 @@ class TestKept:
         )
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/sign-in")
+        assert not any(c.startswith("nrm_kept") for c in answer.headers.get_list("set-cookie"))
 
 
 async def test_a_suspension_reason_comes_back_into_its_own_form(
@@ -193,9 +218,13 @@ async def test_a_suspension_reason_comes_back_into_its_own_form(
     csrf = await sign_in(client, cast.decision_maker.username)
     page = await client.get(f"/referrals/{case.id}")
     await idle(sessions)
-    answer = await client.post(
-        f"/referrals/{case.id}/suspend",
-        data={"csrf_token": csrf, "version": version_of(page.text), "reason": "She is missing."},
+    answer = await followed(
+        client,
+        await client.post(
+            f"/referrals/{case.id}/suspend",
+            data={"csrf_token": csrf, "version": version_of(page.text)}
+            | {"reason": "She is missing."},
+        ),
     )
     signed = await sign_in_again(
         client, answer.text, cast.decision_maker.username, kept_of(answer.text)
@@ -206,3 +235,27 @@ async def test_a_suspension_reason_comes_back_into_its_own_form(
     assert suspend is not None
     assert suspend.group(1).strip() == "She is missing."
     assert back.count("She is missing.") == 1  # not in the withdrawal's `reason` too
+
+
+async def test_a_form_too_large_for_the_cookies_gets_the_sign_in_form_at_once(
+    client: httpx.AsyncClient, cast: Cast, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Reasons that do not compress (12,000 random letters) are more than the cookies hold:
+    the sign-in form comes at once (200), carrying them in its hidden field."""
+    case = await file_case(client, cast.responder)
+    csrf = await sign_in(client, cast.decision_maker.username)
+    page = await client.get(f"/referrals/{case.id}")
+    await idle(sessions)
+    typed = "".join(secrets.choice(string.ascii_letters + " ") for _ in range(12_000))
+    answer = await client.post(
+        f"/referrals/{case.id}/decisions",
+        data={"csrf_token": csrf, "version": version_of(page.text)}
+        | {"stage": "reasonable_grounds", "outcome": "positive", "reasons": typed},
+    )
+    assert answer.status_code == 200
+    assert NOTICE in answer.text
+    signed = await sign_in_again(
+        client, answer.text, cast.decision_maker.username, kept_of(answer.text)
+    )
+    assert signed.status_code == 303
+    assert typed in (await client.get(f"/referrals/{case.id}")).text
