@@ -35,24 +35,38 @@ router = APIRouter(route_class=PageRoute)
 Admin = Annotated[Page, Depends(signed_in(Permission.MANAGE_NOTIFICATIONS))]
 PAGE_SIZE = 50
 MAILBOX_OF = N_("Shared mailbox of %(name)s")
+UNKNOWN_STATUS = N_("Choose a status from the list")
+UNKNOWN_KIND = N_("Choose a kind of notification from the list")
 RETRIED = N_("The notification is queued again: it will be sent in a moment.")
 
 
 def _filters(status: str | None, kind: str | None) -> tuple[Status | None, Kind | None]:
-    """The filters as the API takes them; a value it does not know filters nothing."""
+    """The filters as the API takes them; a value it does not know filters nothing (the GET
+    says so first: `_unknown`)."""
     return (
         Status(status) if status in set(Status) else None,
         Kind(kind) if kind in set(Kind) else None,
     )
 
 
+def _unknown(status: str | None, kind: str | None) -> FormErrors:
+    """A filter the API would refuse (its 422), by the field: only a typed address has one."""
+    errors = FormErrors()
+    if status and status not in set(Status):
+        errors.add("status", gettext(UNKNOWN_STATUS))
+    if kind and kind not in set(Kind):
+        errors.add("kind", gettext(UNKNOWN_KIND))
+    return errors
+
+
 def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
     """`after`: the creation time and id of the last row of the page before."""
     at, _, row_id = (value or "").partition("|")
     try:
-        return datetime.fromisoformat(at), uuid.UUID(row_id)
+        since, last = datetime.fromisoformat(at), uuid.UUID(row_id)
     except ValueError:
         return None
+    return (since, last) if since.tzinfo is not None else None  # the column's times are UTC
 
 
 def _address(status: Status | None, kind: Kind | None, **more: str) -> str:
@@ -69,6 +83,8 @@ async def notifications(
     done: str | None = None,
 ) -> Response:
     chosen_status, chosen_kind = _filters(status, kind)
+    if errors := _unknown(status, kind):
+        return await render(page, chosen_status, chosen_kind, None, errors=errors, status_code=422)
     retried = gettext(RETRIED) if done == "retried" else None
     return await render(page, chosen_status, chosen_kind, _cursor(after), done=retried)
 

@@ -227,6 +227,27 @@ class TestNotifications:
         assert len(rows_of(routed)) == kinds.count("referral.routed") > 0
         assert "/retry" not in routed  # none of them failed
 
+    @pytest.mark.parametrize(
+        ("query", "field"), [("status=lost", "#status"), ("kind=referral.lost", "#kind")]
+    )
+    async def test_a_filter_the_api_refuses_is_422_by_its_field(
+        self, client: httpx.AsyncClient, csrf: str, query: str, field: str
+    ) -> None:
+        del csrf
+        answer = await client.get(f"/admin/notifications?{query}")
+        assert answer.status_code == 422
+        assert [href for href, _ in error_summary(answer.text)] == [field]
+
+    async def test_a_cursor_without_a_time_zone_starts_again_at_the_first_page(
+        self, client: httpx.AsyncClient, cast: Cast, csrf: str
+    ) -> None:
+        del csrf
+        case = await file_case(client, cast.responder)
+        after = "2026-01-01T00:00:00|00000000-0000-0000-0000-000000000000"
+        answer = await client.get(f"/admin/notifications?after={after}")
+        assert answer.status_code == 200
+        assert case.reference in answer.text
+
     async def test_pages_follow_one_another_without_repeats(
         self,
         client: httpx.AsyncClient,
