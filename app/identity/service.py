@@ -288,29 +288,6 @@ async def _refuse_removing_the_last_admin(session: AsyncSession, user: User) -> 
     await session.refresh(user, attribute_names=["is_active", "token_generation"])
 
 
-async def set_language(
-    session: AsyncSession, actor: Principal, user: User, language: str, *, now: datetime
-) -> User:
-    """The user's own language for the web pages (`en` or `cy`); one `user.updated` event
-    when it changed."""
-    if user.language != language:
-        changes: dict[str, dict[str, object]] = {
-            "user_id": {"after": str(user.id)},
-            "language": {"before": user.language, "after": language},
-        }
-        user.language = language
-        await session.flush()
-        await audit.record(
-            session,
-            actor.audit_ref(),
-            action=Action.USER_UPDATED,
-            track=Track.ADMIN,
-            now=now,
-            changes=changes,
-        )
-    return user
-
-
 @dataclass(frozen=True)
 class Throttled:
     """Too many failed log-ins of this username or from this address lately: refused, and the

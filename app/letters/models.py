@@ -17,6 +17,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, new_id
+from app.referrals.vocabulary import check_in
 
 
 class LetterKind(StrEnum):
@@ -38,17 +39,13 @@ class Addressee(StrEnum):
     LOCAL_AUTHORITY = "local_authority"
 
 
-def _check_in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Letter(Base):
     """A letter to the person about a decision on their referral."""
 
     __tablename__ = "letters"
     __table_args__ = (
-        CheckConstraint(_check_in("kind", LetterKind), name="kind"),
-        CheckConstraint(_check_in("addressee", Addressee), name="addressee"),
+        CheckConstraint(check_in("kind", LetterKind), name="kind"),
+        CheckConstraint(check_in("addressee", Addressee), name="addressee"),
         CheckConstraint("language IN ('en', 'cy')", name="language"),
     )
 

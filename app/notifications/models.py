@@ -18,6 +18,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, new_id
+from app.referrals.vocabulary import check_in
 
 
 class Kind(StrEnum):
@@ -46,17 +47,13 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Notification(Base):
     """One message to one recipient, written in the transaction of the change it tells of."""
 
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint(_in("kind", Kind), name="kind"),
-        CheckConstraint(_in("status", Status), name="status"),
+        CheckConstraint(check_in("kind", Kind), name="kind"),
+        CheckConstraint(check_in("status", Status), name="status"),
         CheckConstraint("(user_id IS NULL) <> (organisation_id IS NULL)", name="one_recipient"),
         # The worker's claim: queued rows, earliest due first.
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),

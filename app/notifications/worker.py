@@ -37,7 +37,7 @@ from app.clock import service_now
 from app.db import transaction
 from app.i18n.core import ENGLISH
 from app.identity.models import Organisation, User
-from app.notifications import delivery, reminders
+from app.notifications import delivery, reminders, service
 from app.notifications.messages import Facts, render, render_bilingual
 from app.notifications.models import Kind, Notification, Status
 from app.settings import Settings
@@ -82,14 +82,18 @@ async def claim(session: AsyncSession, *, token: str, now: datetime) -> list[Not
     # A CTE is run once: a sub-select in the WHERE could be run again for each row, and pick
     # other rows each time.
     batch = picked.cte("batch")
-    await session.execute(
+    claimed = await session.scalars(
         update(Notification)
         .where(Notification.id.in_(select(batch.c.id)), _due(now))
         .values(claim_token=token, claimed_until=now + LEASE)
+        .returning(Notification.id)
         .execution_options(synchronize_session=False)
     )
+    ids = list(claimed.all())  # by key: the token has no index, and sent rows stay
+    if not ids:
+        return []
     rows = await session.scalars(
-        select(Notification).where(Notification.claim_token == token).order_by(Notification.id)
+        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
     )
     return list(rows.all())
 
@@ -116,7 +120,7 @@ async def compose(
     else:
         organisation = await session.get(Organisation, row.organisation_id)
         address = organisation.email if organisation else None
-        recipient = f"organisation:{organisation.code if organisation else row.organisation_id}"
+        recipient = service.recipient_of(row, organisation.code if organisation else None)
         rendered = render_bilingual(kind, facts)
     if not address:
         return Outgoing(row.id, row.kind, recipient, row.referral_id, None, "no e-mail address")

@@ -48,6 +48,12 @@ class TimelineRead(ResponseModel):
     events: list[AuditEventRead]
 
 
+def may_read(principal: Principal, referral: Referral) -> bool:
+    """API.md: auditors, and decision makers of the routed unit; a referrer's view is not
+    enough (the role's `timeline:read` is checked before)."""
+    return principal.has(Role.AUDITOR) or referral.routed_to_id == principal.organisation_id
+
+
 async def timeline(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID
 ) -> tuple[TimelineRead, int]:
@@ -55,8 +61,7 @@ async def timeline(
     referral's version (its ETag)."""
     referral = await queries.load(session, principal, referral_id)
     auditor = principal.has(Role.AUDITOR)
-    if not auditor and referral.routed_to_id != principal.organisation_id:
-        # API.md: decision makers of the routed unit only; a referrer's view is not enough.
+    if not may_read(principal, referral):
         raise NotFound("no such referral")
     tracks = [Track.VICTIM.value] + ([Track.ACCESS.value] if auditor else [])
     events = (

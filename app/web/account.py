@@ -189,7 +189,8 @@ async def save_language(request: Request, page: SignedIn, now: RequestNow) -> Re
         errors.add("language", core.gettext(CHOOSE))
         return _account(page, errors=errors)
     assert page.user is not None
-    await identity.set_language(page.session, page.actor, page.user, language, now=now)
+    body = MeUpdate.model_validate({"language": language})  # as `PATCH /me`
+    await contact.update_me(page.session, page.actor, page.user, body, now=now)
     return page.redirect("/me?saved=1")
 
 

@@ -189,7 +189,6 @@ def _rendered(
         events=items,
         next_url=f"/audit?{urlencode([*kept, ('cursor', next_cursor)])}" if next_cursor else None,
         first_url=f"/audit?{urlencode(kept)}",
-        verify_url=f"/audit?{urlencode([*kept, ('verify', '1')])}#verification",
         first=cursor is None,
         checked=checked is not None,
         report=report,

@@ -8,6 +8,7 @@ Pure: no FastAPI, no SQLAlchemy.
 
 from __future__ import annotations
 
+from app import labels
 from app.audit.actions import Action
 from app.audit.models import Track
 from app.i18n.core import gettext
@@ -95,24 +96,6 @@ def track_choices() -> list[tuple[str, str]]:
     return [(t.value, gettext(TRACKS[t])) for t in Track]
 
 
-ROLES = {
-    "first_responder": N_("First responder"),
-    "decision_maker": N_("Decision maker"),
-    "senior_decision_maker": N_("Senior decision maker"),
-    "panel_member": N_("Panel member"),
-    "immigration_officer": N_("Immigration officer"),
-    "auditor": N_("Auditor"),
-    "admin": N_("Administrator"),
-}
-"""The roles an event's actor held (the names of `/me`'s; this module cannot import the
-account pages, which import the audit page for an auditor's home)."""
-
-
-def role_name(code: str) -> str:
-    message = ROLES.get(code)
-    return gettext(message) if message else code
-
-
 def role_names(codes: list[str]) -> str:
     """An actor's roles by name, in the page's language."""
-    return ", ".join(role_name(code) for code in codes)
+    return ", ".join(labels.label("role", code) for code in codes)

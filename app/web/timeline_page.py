@@ -30,14 +30,10 @@ TimelineReader = Annotated[Page, Depends(signed_in(Permission.READ_TIMELINE))]
 def url_for(principal: Principal, referral: Referral) -> str | None:
     """The timeline's address when this person may see it (the API's rule: auditors, and
     decision makers of the routed unit), for the link on the referral's page."""
-    if principal.has(Role.AUDITOR):
-        return f"/referrals/{referral.id}/timeline"
-    if (
-        holds(principal.roles, Permission.READ_TIMELINE)
-        and referral.routed_to_id == principal.organisation_id
-    ):
-        return f"/referrals/{referral.id}/timeline"
-    return None
+    readable = holds(principal.roles, Permission.READ_TIMELINE) and timeline.may_read(
+        principal, referral
+    )
+    return f"/referrals/{referral.id}/timeline" if readable else None
 
 
 @router.get("/referrals/{referral_id}/timeline")

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import labels
 from app.audit import triggers
 from app.audit.actions import Action
 from app.audit.models import AuditEvent, Track
@@ -324,4 +325,4 @@ class TestWords:
         assert set(names.BREAKDOWNS) == set(Breakdown)
         assert set(names.SECTORS) == {s.value for s in Sector}
         assert set(names.AGE_GROUPS) == {a.value for a in AgeGroup}
-        assert set(oversight_words.ROLES) == {r.value for r in Role}
+        assert set(labels.ROLES) == {r.value for r in Role}  # the one table of role names
