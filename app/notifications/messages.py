@@ -61,9 +61,7 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     ),
     Kind.DEADLINE_DUE_SOON: (
         N_("Due on {due}: referral {reference}"),
-        N_(
-            "The next step on referral {reference} ({stage}) is due on {due}, the next working day."
-        ),
+        N_("The next step on referral {reference} ({stage}) is due on {due}."),
     ),
     Kind.DEADLINE_MISSED: (
         N_("Overdue: referral {reference}"),

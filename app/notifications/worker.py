@@ -122,6 +122,8 @@ async def compose(
         address = organisation.email if organisation else None
         recipient = service.recipient_of(row, organisation.code if organisation else None)
         rendered = render_bilingual(kind, facts)
+    if row.user_id is not None and (user is None or not user.is_active):
+        return Outgoing(row.id, row.kind, recipient, row.referral_id, None, "inactive user")
     if not address:
         return Outgoing(row.id, row.kind, recipient, row.referral_id, None, "no e-mail address")
     message = delivery.build(row.id, rendered, to=address, settings=settings, at=now)

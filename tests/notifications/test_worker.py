@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent
+from app.identity.models import User
 from app.notifications import delivery, worker
 from app.notifications.models import Notification
 from tests.notifications.conftest import SmtpServer
@@ -75,6 +76,27 @@ class TestDeliveryBySmtp:
         assert {e.changes["recipient"] for e in sent} >= {str(cast.responder.id)}
         assert any(e.changes["recipient"] == "organisation:all-wales-decision-unit" for e in sent)
         assert all("body" not in e.changes and "subject" not in e.changes for e in sent)
+
+    async def test_links_start_with_the_public_url_and_mail_comes_from_the_sender(
+        self,
+        app: FastAPI,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        cast: Cast,
+        smtp_server: SmtpServer,
+    ) -> None:
+        case = await file_case(client, cast.responder)
+        settings = worker_settings(
+            app,
+            smtp_url=smtp_server.url,
+            public_url="https://nrm.example.gov.wales/",
+            mail_from="Wales NRM <hysbysiadau@nrm.example.gov.wales>",
+        )
+        await deliver(app, sessions, settings)
+        [message] = smtp_server.inbox.to(address(cast.decision_maker))
+        assert f"https://nrm.example.gov.wales/referrals/{case.id}" in message.get_content()
+        assert "127.0.0.1" not in message.get_content()
+        assert message["From"] == "Wales NRM <hysbysiadau@nrm.example.gov.wales>"
 
     async def test_a_server_that_refuses_then_accepts_gets_each_message_once(
         self,
@@ -143,6 +165,26 @@ class TestWithoutAnAddress:
         }
         assert smtp_server.inbox.messages == []
 
+    async def test_an_inactive_user_is_never_told(
+        self,
+        app: FastAPI,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        db: AsyncSession,
+        smtp_server: SmtpServer,
+    ) -> None:
+        cast = await make_cast_quickly(app, sessions)
+        await give_addresses(db, cast.responder)
+        case = await file_case(client, cast.responder)
+        await db.execute(update(User).where(User.id == cast.responder.id).values(is_active=False))
+        await db.commit()
+        await deliver(app, sessions, worker_settings(app, smtp_url=smtp_server.url))
+        rows = [r for r in await outbox(db, case.id) if r.user_id == cast.responder.id]
+        assert [(r.kind, r.status, r.last_error) for r in rows] == [
+            ("referral.received", "failed", "inactive user")
+        ]
+        assert smtp_server.inbox.to(address(cast.responder)) == []
+
 
 class TestFiles:
     async def test_without_smtp_each_message_is_an_eml_file_named_by_its_row(
@@ -202,6 +244,12 @@ class TestKilledMidBatch:
         assert {r.status for r in rows} == {"sent"}
         delivered = {m["Message-ID"] for m in smtp_server.inbox.messages}
         assert delivered == {f"<{r.id}@127.0.0.1>" for r in rows}
+
+
+def test_retries_wait_twice_as_long_each_time_up_to_six_hours(app: FastAPI) -> None:
+    settings = worker_settings(app, mail_retry_seconds=60)
+    waits = [worker.backoff(n, settings).total_seconds() for n in (1, 2, 3, 4, 20)]
+    assert waits == [60, 120, 240, 480, 6 * 3600]
 
 
 def test_the_lease_outlasts_a_batch_of_slow_sends() -> None:

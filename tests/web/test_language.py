@@ -76,6 +76,28 @@ class TestChoosingTheLanguage:
         me = await client.get("/api/v1/me", headers=signed_in.user.headers)
         assert me.json()["language"] == "cy"
 
+    async def test_the_language_link_sets_the_cookie_not_the_saved_preference(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        saved = await client.post("/me", data={"language": "en", "csrf_token": signed_in.csrf})
+        assert saved.status_code == 303
+        answer = await client.get("/referrals?lang=cy")
+        assert '<html lang="cy"' in answer.text
+        assert client.cookies.get("nrm_lang") == "cy"
+        assert '<html lang="cy"' in (await client.get("/me")).text  # the cookie wins
+        me = await client.get("/api/v1/me", headers=signed_in.user.headers)
+        assert me.json()["language"] == "en"  # the saved preference is untouched
+
+    async def test_every_form_leaves_validation_to_the_server(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        """WEB.md "Forms": `novalidate` on every form, so the browser never blocks a POST."""
+        del signed_in
+        for path in ("/referrals/new", "/duty-to-notify/new", "/me", "/referrals"):
+            forms = re.findall(r"<form\b[^>]*>", (await client.get(path)).text)
+            assert forms, path
+            assert [f for f in forms if 'method="post"' in f and "novalidate" not in f] == []
+
     async def test_the_language_link_keeps_the_person_on_the_same_page(
         self, client: httpx.AsyncClient, signed_in: SignedIn
     ) -> None:
