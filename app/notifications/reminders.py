@@ -67,21 +67,33 @@ async def _candidates(session: AsyncSession, today: date) -> list[Referral]:
     return list(rows.all())
 
 
+# A unit's people, read once per round: (unit id, "deciders" or "seniors") → who.
+Known = dict[tuple[uuid.UUID, str], list[outbox.Recipient]]
+
+
 async def _recipients(
-    session: AsyncSession, referral: Referral, kind: Kind
+    session: AsyncSession, referral: Referral, kind: Kind, known: Known
 ) -> list[outbox.Recipient]:
     """The assigned decider, else the unit's decision makers; for a missed step, also the
     unit's senior decision makers."""
+    unit = referral.routed_to_id
     if referral.assigned_to_id is not None:
         told: list[outbox.Recipient] = [(referral.assigned_to_id, None)]
     else:
-        told = [r for r in await outbox.unit_deciders(session, referral) if r[0] is not None]
+        if (unit, "deciders") not in known:
+            deciders = await outbox.unit_deciders(session, referral)
+            known[unit, "deciders"] = [r for r in deciders if r[0] is not None]
+        told = list(known[unit, "deciders"])
     if kind is Kind.DEADLINE_MISSED:
-        told += await outbox.seniors(session, referral)
+        if (unit, "seniors") not in known:
+            known[unit, "seniors"] = await outbox.seniors(session, referral)
+        told += known[unit, "seniors"]
     return told
 
 
-async def _remind(session: AsyncSession, referral: Referral, kind: Kind, now: datetime) -> bool:
+async def _remind(
+    session: AsyncSession, referral: Referral, kind: Kind, now: datetime, known: Known
+) -> bool:
     stage, due = referral.next_action, referral.queue_due
     assert stage is not None  # the candidates' query says so
     assert due is not None
@@ -97,7 +109,7 @@ async def _remind(session: AsyncSession, referral: Referral, kind: Kind, now: da
                 )
             )
             await session.flush()
-            recipients = await _recipients(session, referral, kind)
+            recipients = await _recipients(session, referral, kind, known)
             news = outbox.News(kind, recipients, stage, due)
             await outbox.write(session, referral, [news], now=now)
     except IntegrityError:  # another worker wrote it first
@@ -109,9 +121,10 @@ async def find(session: AsyncSession, *, now: datetime) -> list[tuple[uuid.UUID,
     """Write the reminders due at `now` (service clock); returns what was written."""
     today = wales_date(now)
     written = []
+    known: Known = {}
     for referral in await _candidates(session, today):
         assert referral.queue_due is not None
         kind = kind_for(referral.queue_due, today)
-        if kind is not None and await _remind(session, referral, kind, now):
+        if kind is not None and await _remind(session, referral, kind, now, known):
             written.append((referral.id, kind))
     return written
