@@ -15,6 +15,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,8 +23,7 @@ from app import labels
 from app.errors import NotificationNotFailed
 from app.i18n.core import gettext, translate
 from app.i18n.core_noop import N_
-from app.identity import service as identity
-from app.identity.models import User
+from app.identity.models import Organisation, User
 from app.identity.permissions import Permission
 from app.notifications import service
 from app.notifications.models import Kind, Notification, Status
@@ -111,11 +111,11 @@ async def render(
         else None
     )
     errors = errors or FormErrors()
-    recipients = _Recipients(page)
+    recipients = await _recipients(page, rows)
     return page.render(
         "admin_notifications.html",
         status_code=status_code,
-        rows=[(row, await recipients.of(row, code)) for row, code in rows],
+        rows=[(row, recipients[_key(row, code)]) for row, code in rows],
         status=status or "",
         kind=kind or "",
         statuses=labels.choices("notification_status"),
@@ -128,28 +128,38 @@ async def render(
     )
 
 
-class _Recipients:
-    """Who each row is for, in words, and the page of the user (None for a mailbox); each user
-    and organisation read once per page."""
+def _key(row: Notification, code: str | None) -> str:
+    return str(row.user_id) if row.user_id else f"organisation:{code}"
 
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.known: dict[str, tuple[str, str | None]] = {}
 
-    async def of(self, row: Notification, code: str | None) -> tuple[str, str | None]:
-        key = str(row.user_id) if row.user_id else f"organisation:{code}"
-        if key not in self.known:
-            self.known[key] = await self._read(row, code)
-        return self.known[key]
-
-    async def _read(self, row: Notification, code: str | None) -> tuple[str, str | None]:
+async def _recipients(
+    page: Page, rows: list[tuple[Notification, str | None]]
+) -> dict[str, tuple[str, str | None]]:
+    """Who each row is for, in words, and the page of the user (None for a mailbox): the
+    page's users and organisations read in one statement each."""
+    user_ids = {row.user_id for row, _ in rows if row.user_id}
+    codes = {code for row, code in rows if row.user_id is None and code}
+    users = {
+        user.id: user
+        for user in await page.session.scalars(select(User).where(User.id.in_(user_ids)))
+    }
+    organisations = {
+        o.code: o
+        for o in await page.session.scalars(
+            select(Organisation).where(Organisation.code.in_(codes))
+        )
+    }
+    found: dict[str, tuple[str, str | None]] = {}
+    for row, code in rows:
         if row.user_id is None:
-            organisation = await identity.organisation_by_code(self.page.session, code or "")
-            name = organisation_name(self.page, organisation) if organisation else code or ""
-            return gettext(MAILBOX_OF) % {"name": name}, None
-        user: User | None = await identity.load_user(self.page.session, row.user_id)
-        name = f"{user.display_name} ({user.username})" if user else str(row.user_id)
-        return name, f"/admin/users/{row.user_id}"
+            organisation = organisations.get(code or "")
+            name = organisation_name(page, organisation) if organisation else code or ""
+            found[_key(row, code)] = (gettext(MAILBOX_OF) % {"name": name}, None)
+        else:
+            user = users.get(row.user_id)
+            who = f"{user.display_name} ({user.username})" if user else str(row.user_id)
+            found[_key(row, code)] = (who, f"/admin/users/{row.user_id}")
+    return found
 
 
 @router.post("/admin/notifications/{notification_id}/retry")
