@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.clock import real_now, service_now
+from app.days import wales_date
 from app.db import create_engine, create_sessionmaker, transaction
 from app.identity import service as identity
 from app.identity.models import User
@@ -35,7 +36,6 @@ from app.referrals.command_schemas import (
     SuspendRequest,
     WithdrawRequest,
 )
-from app.referrals.deadlines import wales_date
 from app.referrals.models import Referral
 from app.referrals.workflow import Outcome, Stage
 from app.settings import Environment, Settings

@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import real_now, service_now
+from app.days import wales_date
 from app.db import transaction
 from app.demo import DemoCast, DemoSteps, DemoUser, create_demo_users, principal
 from app.identity.models import LocalAuthority
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.progress import Advance
-from app.referrals.deadlines import wales_date
 from app.referrals.workflow import Outcome, Stage
 from app.settings import Settings
 

@@ -207,11 +207,15 @@ class TestSources:
         ]
         assert mentions == []
 
+    def test_the_calendar_behind_every_deadline_names_no_compartment(self) -> None:
+        source = (ROOT / "app" / "days.py").read_text()
+        assert [word for word in COMPARTMENT_NAMES if word in source] == []
+
     def test_the_workflow_deadline_and_queue_modules_are_among_those_read(self) -> None:
         names = {name for name, _path in modules_of("app.referrals")}
         assert {
             "app.referrals.workflow",
-            "app.referrals.deadlines",
+            "app.referrals.clocks",
             "app.referrals.queue",
             "app.referrals.queries",
             "app.referrals.facts",
@@ -232,7 +236,7 @@ class TestFrameworkOutOfTheCore:
         assert {"fastapi", "starlette"} <= set(contract["forbidden_modules"])
         assert {
             "app.referrals.workflow",
-            "app.referrals.deadlines",
+            "app.days",
             "app.audit.chain",
             "app.audit.actions",
             "app.audit.service",

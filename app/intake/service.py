@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
+from app.days import add_working_days, wales_date
 from app.errors import ConsentRequired, FieldError, ValidationFailed
 from app.i18n.core_noop import N_
 from app.identity.models import LocalAuthority, Organisation, User
@@ -27,8 +28,7 @@ from app.immigration import service as immigration
 from app.intake.schemas import DutyToNotifyCreate, PotentialVictim, ReferralCreate
 from app.notifications import outbox
 from app.referrals.ages import MAX_AGE_YEARS, age_on, is_child
-from app.referrals.deadlines import add_working_days, wales_date
-from app.referrals.facts import queue_position
+from app.referrals.command_steps import queue_position
 from app.referrals.models import DutyToNotify, Referral, ReferralExploitationType
 from app.referrals.references import DUTY_TO_NOTIFY_SERIES, REFERRAL_SERIES, next_reference
 from app.referrals.routing import deciding_unit, routing_rule

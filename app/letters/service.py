@@ -1,7 +1,8 @@
 """Writing a letter's row when a decision takes effect or a reconsideration is decided
-(CASEWORK "Decision letters"): the decision commands call `for_decision` or
-`for_reconsideration` once, after the change, so the row rides in the command's transaction
-(a command that is rolled back leaves no letter; a committed one always has its letter).
+(CASEWORK "Decision letters"): a command's event (`app.referrals.command_steps.record`) calls
+`for_decision` or `for_reconsideration` once, after the change, so the row rides in the
+command's transaction (a command that is rolled back leaves no letter; a committed one always
+has its letter).
 
 Owns the dates a letter states, fixed when it is written: the end of the recovery period (RG
 positive), of move-on support (CG positive, `MOVE_ON_DAYS`), of support after a negative
@@ -14,8 +15,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
+from app.days import add_working_days, wales_date
 from app.letters.models import Addressee, Letter, LetterKind
-from app.referrals.deadlines import add_working_days, wales_date
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
 from app.referrals.workflow import ReconsiderationStatus, Stage
 

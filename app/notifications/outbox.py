@@ -4,7 +4,7 @@ Two doors call it: `app.referrals.command_steps.record` (every referral command,
 audit action and changes) and the intake (filing). It writes rows only (one INSERT for all
 the recipients of a change); the worker renders and delivers them. A rolled-back change takes
 its rows with it; a committed one always has them. The table of CASEWORK "Notifications" is
-`_kinds_of` plus the recipient functions below; docs/notifications.md says it in words.
+`on_command` and `_told` with the recipient functions below; docs/notifications.md says it in words.
 
 Must not: commit, send anything, or put anything personal into `params` (only a stage and a
 due date beside the reference); never import the intake or the immigration compartment.
@@ -26,7 +26,7 @@ from app.identity.models import Organisation, User, UserRole
 from app.identity.roles import Role
 from app.notifications.models import Kind, Notification, Status
 from app.referrals.facts import NO_DUE_DATE
-from app.referrals.models import Referral
+from app.referrals.models import Decision, Referral
 
 Recipient = tuple[uuid.UUID | None, uuid.UUID | None]
 """(user id, organisation id): exactly one of them is set."""
@@ -132,24 +132,29 @@ async def on_command(
     *,
     action: Action,
     changes: Mapping[str, Any],
+    effective: Decision | None,
     by_referrer: bool,
     now: datetime,
 ) -> None:
-    """What a referral command tells, and to whom (`by_referrer`: the caller belongs to the
-    referring organisation). Commands that tell nobody (a note, an assignment) write nothing."""
-    news = [
-        News(kind, recipients, _stage_of(kind, referral, changes), due_of(referral))
-        for kind, recipients in await _told(session, referral, action, changes, by_referrer)
-    ]
+    """What a referral command tells, and to whom. `effective` is the decision the command put
+    into effect, as `command_steps.took_effect` (the one test of it) found it; `by_referrer`:
+    the caller belongs to the referring organisation. Commands that tell nobody (a note, an
+    assignment) write nothing."""
+    if effective is not None:
+        news = [
+            News(
+                Kind.DECISION_EFFECTIVE,
+                await _filer_and_mailbox(session, referral),
+                effective.stage,
+                due_of(referral),
+            )
+        ]
+    else:
+        news = [
+            News(kind, recipients, None, due_of(referral))
+            for kind, recipients in await _told(session, referral, action, changes, by_referrer)
+        ]
     await write(session, referral, news, now=now)
-
-
-def _stage_of(kind: Kind, referral: Referral, changes: Mapping[str, Any]) -> str | None:
-    """The stage of the decision that took effect (decided, or confirmed by its review)."""
-    if kind is not Kind.DECISION_EFFECTIVE:
-        return None
-    wanted = str(changes["decision_id"])
-    return next((d.stage for d in referral.decisions if str(d.id) == wanted), None)
 
 
 async def _told(
@@ -159,7 +164,8 @@ async def _told(
     changes: Mapping[str, Any],
     by_referrer: bool,
 ) -> list[tuple[Kind, list[Recipient]]]:
-    """CASEWORK "Notifications", the table: the kinds a command's event tells, with whom."""
+    """CASEWORK "Notifications", the table: the kinds a command's event tells, with whom (a
+    decision that took effect is told by `on_command`)."""
     rerouted = action is Action.REFERRAL_ROUTED or (
         action is Action.REFERRAL_AGE_RECORDED
         and changes["routed_to"]["before"] != changes["routed_to"]["after"]
@@ -170,11 +176,6 @@ async def _told(
         if changes["stage"] == "reasonable_grounds":
             return [(Kind.REVIEW_NEEDED, await seniors(session, referral))]
         return [(Kind.PANEL_NEEDED, await _panel(session, referral))]
-    took_effect = action is Action.DECISION_EFFECTIVE or (
-        action is Action.DECISION_REVIEWED and changes["decision_status"] == "effective"
-    )
-    if took_effect:
-        return [(Kind.DECISION_EFFECTIVE, await _filer_and_mailbox(session, referral))]
     return await _case_news(session, referral, action, by_referrer)
 
 

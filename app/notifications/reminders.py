@@ -19,9 +19,9 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.days import is_working_day, wales_date
 from app.notifications import outbox
 from app.notifications.models import DeadlineReminder, Kind
-from app.referrals.deadlines import is_working_day, wales_date
 from app.referrals.facts import NO_DUE_DATE
 from app.referrals.models import Referral
 

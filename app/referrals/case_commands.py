@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit.actions import Action
+from app.days import wales_date
 from app.errors import FieldError, RuleViolation, ValidationFailed
 from app.identity.models import Organisation, User
 from app.identity.principal import Principal
@@ -48,7 +49,6 @@ from app.referrals.command_steps import (
     record,
     record_with_reason,
 )
-from app.referrals.deadlines import wales_date
 from app.referrals.facts import open_request, pending_proposal
 from app.referrals.models import Note, Referral
 from app.referrals.routing import deciding_unit

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from app.referrals.deadlines import add_working_days, working_days_between
+from app.days import add_working_days, working_days_between
 
 AWAITING_RG = "awaiting_rg"
 """`workflow.Status.AWAITING_RG`: the only status `rg_due` times (a test keeps them equal)."""

@@ -4,13 +4,21 @@
 Owns the command's result (`CommandResult`), loading the referral under its row lock through
 the one loader (`queries.load`), asking the transition table for its verdict, applying the
 row (its target status and its clock effects, `app.referrals.clocks`), and recording the one
-victim-track event. The commands themselves are in `case_commands` (withdraw, suspend, resume,
-note, age, reroute, assign) and `decision_commands` (decide, review, reconsideration).
+victim-track event with what follows it. The commands themselves are in `case_commands`
+(withdraw, suspend, resume, note, age, reroute, assign) and `decision_commands` (decide, review,
+reconsideration).
 
 Every command moves the referral's version (the mapper's `version_id_col` checks it in the
 UPDATE; `record` forces the UPDATE when only child rows change). The referral's row is locked
-before the audit stream's, always in that order. `record` also writes the command's
-notifications into the outbox (`app.notifications.outbox`), in the same transaction.
+before the audit stream's, always in that order. `record` also writes, in the same
+transaction, the command's notifications into the outbox (`app.notifications.outbox`) and, when
+`took_effect` finds a decision put into effect or the event decides a reconsideration, the
+letter to the person (`app.letters.service`).
+
+On a command's path (door → command → these steps → the table) this module and the table are
+the only ones a command passes control through; what they call (the loader, the facts, the
+guards and clocks, the trail, the outbox, the letters) returns without calling back
+(`tests/referrals/test_command_path.py`).
 
 Must not: commit, build HTTP responses, decide state rules itself (the table does), or read
 anything of immigration (DESIGN §5).
@@ -29,19 +37,42 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
+from app.days import wales_date
 from app.errors import AppError, NotFound
 from app.etags import require_if_match
 from app.identity.models import User
 from app.identity.principal import Principal
+from app.letters import service as letters
 from app.notifications import outbox
 from app.referrals import clocks, queries, workflow
-from app.referrals.deadlines import wales_date
-from app.referrals.facts import facts_of, pending_proposal, queue_position
-from app.referrals.models import Note, Referral
-from app.referrals.workflow import Command, Facts, Relation, Transition
+from app.referrals.facts import (
+    NO_DUE_DATE,
+    due_of,
+    open_request,
+    participants,
+    pending_proposal,
+    questioned_decision,
+)
+from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
+from app.referrals.workflow import (
+    STATE_BEFORE_NEGATIVE,
+    Command,
+    DecisionStatus,
+    Facts,
+    Relation,
+    Stage,
+    Status,
+    Transition,
+)
 from app.settings import Settings
 
 Answer_co = TypeVar("Answer_co", covariant=True)
+
+# Statuses in which a referral can wait on its unit (final and suspended ones never do).
+WAITING = frozenset(
+    {Status.AWAITING_RG, Status.RECOVERY_PERIOD, Status.RG_NEGATIVE, Status.CG_NEGATIVE}
+)
+_RECONSIDERED = (Action.RECONSIDERATION_ACCEPTED, Action.RECONSIDERATION_DECLINED)
 
 
 @dataclass(frozen=True)
@@ -83,6 +114,27 @@ async def load(
     if required or expected_version is not None:
         require_if_match(expected_version, referral.version)
     return referral
+
+
+def facts_of(referral: Referral) -> Facts:
+    """The table's facts of a fully loaded referral."""
+    status = Status(referral.status)
+    proposal = pending_proposal(referral)
+    request = open_request(referral)
+    questioned = questioned_decision(referral) if request else None
+    return Facts(
+        status=status,
+        submitted_by=str(referral.submitted_by_id),
+        pending_proposal=Stage(proposal.stage) if proposal else None,
+        proposer_id=str(proposal.decided_by_id) if proposal else None,
+        open_reconsideration=request is not None,
+        questioned_decider_id=str(questioned.decided_by_id) if questioned else None,
+        participants=participants(referral),
+        status_before_suspension=(
+            Status(referral.status_before_suspension) if referral.status_before_suspension else None
+        ),
+        status_before_negative=STATE_BEFORE_NEGATIVE.get(status),
+    )
 
 
 def actor_of(principal: Principal, referral: Referral) -> workflow.Actor:
@@ -168,6 +220,26 @@ async def acting_user(session: AsyncSession, principal: Principal) -> User:
     return user
 
 
+def queue_position(referral: Referral) -> None:
+    """Keep the referral's place in its unit's queue (`next_action`, `queue_due`) in step with
+    the table: every command does this before it flushes (in `record`), as the intake does."""
+    waiting = referral.status in WAITING
+    action = workflow.next_action(facts_of(referral)) if waiting else None
+    referral.next_action = action.value if action else None
+    due = due_of(referral, action) if action else None
+    referral.queue_due = (due or NO_DUE_DATE) if action else None
+
+
+def took_effect(action: Action, subject: object) -> Decision | None:
+    """The decision this event put into effect, if any: one decided positive (effective at
+    once) or a proposal its review confirmed. The one test of it: the letter to the person and
+    the notice to the referrer both follow from it."""
+    made_or_reviewed = action in (Action.DECISION_EFFECTIVE, Action.DECISION_REVIEWED)
+    if made_or_reviewed and isinstance(subject, Decision):
+        return subject if subject.status == DecisionStatus.EFFECTIVE else None
+    return None
+
+
 async def record(
     session: AsyncSession,
     principal: Principal,
@@ -176,9 +248,12 @@ async def record(
     action: Action,
     now: datetime,
     changes: dict[str, Any],
+    subject: Decision | ReconsiderationRequest | None = None,
 ) -> None:
     """Keep its queue position, flush the referral (its UPDATE checks the version), append the
-    one event, and write who is told of it into the outbox."""
+    one event, and queue what follows it in the same transaction: who is told (the outbox)
+    and, when a decision took effect or a reconsideration was decided (`subject`, the row the
+    command made or decided), the letter to the person."""
     queue_position(referral)
     flag_modified(referral, "status")  # the version moves even with a child-only change
     await session.flush()
@@ -191,14 +266,20 @@ async def record(
         referral_id=referral.id,
         changes=changes,
     )
+    effective = took_effect(action, subject)
     await outbox.on_command(
         session,
         referral,
         action=action,
         changes=changes,
+        effective=effective,
         by_referrer=principal.organisation_id == referral.referring_organisation_id,
         now=now,
     )
+    if effective is not None:
+        letters.for_decision(referral, effective, now=now)
+    elif action in _RECONSIDERED and isinstance(subject, ReconsiderationRequest):
+        letters.for_reconsideration(referral, subject, now=now)
 
 
 async def keep_note(

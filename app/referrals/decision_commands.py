@@ -9,8 +9,9 @@ working days it took and whether it met its due date, so that statistics need no
 Reasonable grounds count from the submission date (what the Home Office's "time to decision"
 measures) and are due on `rg_due` as it stands then (moved by suspension or an accepted
 reconsideration); conclusive grounds count from the reasonable-grounds decision's date and have
-no due date (`met` None). A decision that takes effect and a decided reconsideration each write
-their letter to the person (`app.letters.service`) in the same transaction.
+no due date (`met` None). Each command hands `record` the row it made or decided, and `record`
+queues what follows from it in the same transaction: the notifications and, for a decision
+that took effect or a decided reconsideration, the letter to the person.
 
 Must not: commit, build HTTP responses, write a status or a deadline by hand (the table's row
 does), or read anything of immigration (DESIGN §5).
@@ -26,10 +27,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.actions import Action
+from app.days import add_working_days, met, wales_date, working_days_between
 from app.errors import FieldError, NotFound, RuleViolation
 from app.identity.models import User
 from app.identity.principal import Principal
-from app.letters import service as letters
 from app.referrals.command_schemas import (
     DecisionRequest,
     ReconsiderationCreate,
@@ -45,7 +46,6 @@ from app.referrals.command_steps import (
     load,
     record,
 )
-from app.referrals.deadlines import add_working_days, met, wales_date, working_days_between
 from app.referrals.facts import questioned_decision
 from app.referrals.guards import refusal
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
@@ -100,9 +100,8 @@ async def decide(
             "status": change(before, referral.status),
             "early_decision_reason": "recorded" if body.early_decision_reason else None,
         },
+        subject=decision,
     )
-    if effective:  # CASEWORK: each effective decision has its letter, in this transaction
-        letters.for_decision(referral, decision, now=now)
     return CommandResult(referral, decision)
 
 
@@ -211,9 +210,8 @@ async def review(
             "decision_status": decision.status,
             "status": change(before, referral.status),
         },
+        subject=decision,
     )
-    if body.agree:  # the confirmed negative decision takes effect: its letter
-        letters.for_decision(referral, decision, now=now)
     return CommandResult(referral, decision)
 
 
@@ -260,6 +258,7 @@ async def request_reconsideration(
             "decision_id": str(questioned.id),
             "due_on": request.due_on.isoformat(),
         },
+        subject=request,
     )
     return CommandResult(referral, request)
 
@@ -306,6 +305,6 @@ async def decide_reconsideration(
             "decision_id": str(request.decision_id),
             "status": change(before, referral.status),
         },
+        subject=request,
     )
-    letters.for_reconsideration(referral, request, now=now)  # CASEWORK: each decided one
     return CommandResult(referral, referral)

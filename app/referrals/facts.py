@@ -1,7 +1,9 @@
-"""From a loaded referral to the workflow's pure `Facts`: what the guards read, and where the
-referral stands in its unit's queue.
+"""What a loaded referral's own rows say: its pending proposal, its open reconsideration
+request, the negative decision in question, who took part, and the date its next step is due.
 
-Needs the referral's decisions and reconsideration requests loaded.
+Needs the referral's decisions and reconsideration requests loaded. Reads only: it changes
+nothing and calls no other module of the referral's code, so a command that asks it a question
+gets an answer, not a detour (`app.referrals.command_steps` builds the table's `Facts` from it).
 """
 
 from __future__ import annotations
@@ -9,23 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
-from app.referrals.workflow import (
-    STATE_BEFORE_NEGATIVE,
-    DecisionStatus,
-    Facts,
-    NextAction,
-    Outcome,
-    ReconsiderationStatus,
-    Stage,
-    Status,
-    next_action,
-)
+from app.referrals.workflow import DecisionStatus, NextAction, Outcome, ReconsiderationStatus
 
 NO_DUE_DATE = date.max  # the queue's order puts work with no due date last
-# Statuses in which a referral can wait on its unit (final and suspended ones never do).
-WAITING = frozenset(
-    {Status.AWAITING_RG, Status.RECOVERY_PERIOD, Status.RG_NEGATIVE, Status.CG_NEGATIVE}
-)
 
 
 def pending_proposal(referral: Referral) -> Decision | None:
@@ -59,27 +47,6 @@ def participants(referral: Referral) -> frozenset[str]:
     return frozenset(people)
 
 
-def facts_of(referral: Referral) -> Facts:
-    """The facts of a fully loaded referral."""
-    status = Status(referral.status)
-    proposal = pending_proposal(referral)
-    request = open_request(referral)
-    questioned = questioned_decision(referral) if request else None
-    return Facts(
-        status=status,
-        submitted_by=str(referral.submitted_by_id),
-        pending_proposal=Stage(proposal.stage) if proposal else None,
-        proposer_id=str(proposal.decided_by_id) if proposal else None,
-        open_reconsideration=request is not None,
-        questioned_decider_id=str(questioned.decided_by_id) if questioned else None,
-        participants=participants(referral),
-        status_before_suspension=(
-            Status(referral.status_before_suspension) if referral.status_before_suspension else None
-        ),
-        status_before_negative=STATE_BEFORE_NEGATIVE.get(status),
-    )
-
-
 def due_of(referral: Referral, action: NextAction) -> date | None:
     """The date the queue orders an item by (API.md `GET /queue`)."""
     if action in (NextAction.RG_DECISION, NextAction.RG_REVIEW):
@@ -90,13 +57,3 @@ def due_of(referral: Referral, action: NextAction) -> date | None:
         return referral.panel_review_due
     request = open_request(referral)
     return request.due_on if request else None
-
-
-def queue_position(referral: Referral) -> None:
-    """Keep the referral's place in its unit's queue (`next_action`, `queue_due`) in step with
-    the workflow: every command calls this before it flushes, as the intake does."""
-    waiting = referral.status in WAITING
-    action = next_action(facts_of(referral)) if waiting else None
-    referral.next_action = action.value if action else None
-    due = due_of(referral, action) if action else None
-    referral.queue_due = (due or NO_DUE_DATE) if action else None

@@ -135,7 +135,7 @@ class Referral(Base):
     status_before_suspension: Mapped[str | None] = mapped_column(String(32))
     suspended_on: Mapped[date | None] = mapped_column(Date)
     # Where the referral stands in its unit's queue, kept by every command that changes it
-    # (`facts.queue_position`): the work it waits for, if any, and its due date, stored as
+    # (`command_steps.queue_position`): the work it waits for, if any, and its due date, stored as
     # 9999-12-31 (`facts.NO_DUE_DATE`) when the work has none, so that the queue's order is one
     # index. Both are None when the referral waits on nobody.
     next_action: Mapped[str | None] = mapped_column(String(32))

@@ -15,11 +15,11 @@ import hmac
 import uuid
 from datetime import date
 
+from app.days import wales_date
 from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.letters.schemas import AuditorLetterRead, LetterRead
-from app.referrals.deadlines import wales_date
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.schemas import (
     AgeGroup,
@@ -262,7 +262,7 @@ def for_viewer(
 
 def summary(referral: Referral) -> ReferralSummary:
     """A list item: `next_action` is the referral's stored place in the queue, which every
-    command keeps equal to the workflow's (`facts.queue_position`)."""
+    command keeps equal to the workflow's (`command_steps.queue_position`)."""
     return ReferralSummary(
         id=referral.id,
         reference=referral.reference,

@@ -8,7 +8,7 @@ Which work each role sees (decided here; docs/workflow.md should say the same):
 * a panel member: `panel_review` only.
 
 A user with several roles sees the union. Each referral keeps its place in the queue on its own
-row (`next_action`, `queue_due`), set from the workflow (`facts.queue_position`) by every
+row (`next_action`, `queue_due`), set from the workflow (`command_steps.queue_position`) by every
 command that changes it, so the queue can never disagree with what the commands allow and
 costs one indexed query however many referrals wait: for each kind of work the caller takes,
 the unit's first items in (`queue_due`, `reference`) order from `ix_referrals_queue`, merged

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent, Track
 from app.audit.schemas import AuditEventRead
+from app.days import met, wales_date, working_days_between
 from app.errors import NotFound
 from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
 from app.referrals import queries
-from app.referrals.deadlines import met, wales_date, working_days_between
 from app.referrals.models import Decision, ReconsiderationRequest, Referral
 from app.referrals.presenters import user_ref
 from app.referrals.schemas import UserRef

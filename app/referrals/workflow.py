@@ -142,7 +142,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class Facts:
-    """Everything the guards read about one referral; built by `app.referrals.facts`."""
+    """Everything the guards read about one referral; built by `command_steps.facts_of`."""
 
     status: Status
     submitted_by: str

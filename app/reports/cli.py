@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from app.clock import service_now
+from app.days import wales_date
 from app.db import create_engine, create_sessionmaker, transaction
 from app.i18n import core
 from app.progress import progress
-from app.referrals.deadlines import wales_date
 from app.reports import report, service
 from app.settings import Settings
 

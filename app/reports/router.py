@@ -16,11 +16,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from app.days import wales_date
 from app.http import AppSettings, ReadOnlyDbSession, RequestNow
 from app.identity.deps import Requires
 from app.identity.permissions import Permission
 from app.identity.principal import Principal
-from app.referrals.deadlines import wales_date
 from app.referrals.workflow import Stage
 from app.reports import report, service
 from app.reports.queries import Period

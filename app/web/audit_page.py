@@ -28,13 +28,13 @@ from app.audit import router as audit_api
 from app.audit.models import Track
 from app.audit.queries import EventFilters
 from app.audit.schemas import CheckpointRead, VerifyRead
+from app.days import WALES
 from app.db import read_only_session
 from app.errors import AppError, NotFound, ValidationFailed
 from app.http import PageParams, RequestNow, get_app_sessions
 from app.i18n.core import gettext, translate
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
-from app.referrals.deadlines import WALES
 from app.schemas import Moment
 from app.web import numbers, oversight_words
 from app.web.forms import FormErrors, FormValues

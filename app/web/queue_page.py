@@ -15,12 +15,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from app.days import wales_date
 from app.http import PageParams, RequestNow
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
 from app.referrals import queue
-from app.referrals.deadlines import wales_date
 from app.web.pages import Page, PageRoute, signed_in
 
 router = APIRouter(route_class=PageRoute)

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import labels
+from app.days import wales_date
 from app.errors import AppError, PreconditionFailed
 from app.http import RequestNow
 from app.i18n.core import gettext
@@ -30,7 +31,6 @@ from app.identity.permissions import Permission
 from app.referrals import access, case_commands, decision_commands, presenters, queries
 from app.referrals.command_schemas import NoteCreate, ReconsiderationCreate, WithdrawRequest
 from app.referrals.command_steps import CommandResult, permitted
-from app.referrals.deadlines import wales_date
 from app.referrals.schemas import ReferralRead
 from app.web import kept, timeline_page
 from app.web.case_view import case_forms

@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.days import add_working_days
 from app.i18n.core import catalogue
 from app.notifications import messages
 from app.notifications.models import Kind
-from app.referrals.deadlines import add_working_days
 from tests.notifications.test_reminders import find
 from tests.notifications.walk import (
     deliver,

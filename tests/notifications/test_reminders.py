@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import service_now
+from app.days import add_working_days
 from app.db import transaction
 from app.notifications import reminders
 from app.notifications.models import Kind
-from app.referrals.deadlines import add_working_days
 from tests.notifications.walk import told
 from tests.referrals.builders import (
     Cast,

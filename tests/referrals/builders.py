@@ -15,8 +15,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.days import wales_date
 from app.identity.roles import Role, Sector
-from app.referrals.deadlines import wales_date
 from tests.factories import AppUser, make_organisation, make_user
 
 FORM: dict[str, Any] = {

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.referrals.deadlines import wales_date
+from app.days import wales_date
 from tests.referrals.builders import days_to
 
 

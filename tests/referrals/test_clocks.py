@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.days import add_working_days, working_days_between
 from app.referrals import clocks
 from app.referrals.clocks import Clock, Clocks, Periods
-from app.referrals.deadlines import add_working_days, working_days_between
 from app.referrals.workflow import TRANSITIONS, Command, Status
 
 PERIODS = Periods(rg_due_working_days=5, recovery_period_days=30, panel_review_working_days=10)

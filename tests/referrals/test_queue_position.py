@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cli import ROOT, alembic_config
 from app.referrals import queries
-from app.referrals.facts import NO_DUE_DATE, WAITING, due_of, facts_of
+from app.referrals.command_steps import WAITING, facts_of
+from app.referrals.facts import NO_DUE_DATE, due_of
 from app.referrals.models import Referral
 from app.referrals.workflow import next_action
 from tests.databases import Backend

@@ -25,9 +25,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from app.days import add_working_days
 from app.identity.roles import Role, Sector
 from app.main import create_app
-from app.referrals.deadlines import add_working_days
 from tests.databases import Backend, settings_for
 from tests.factories import AppUser, make_organisation, make_user
 from tests.referrals.builders import referral_form, set_service_date

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.referrals.deadlines import (
+from app.days import (
     WALES,
     add_working_days,
     is_working_day,

@@ -9,6 +9,9 @@ on or before its due date.
 Pure: no SQLAlchemy, no FastAPI, no clock. Callers pass the moment or date (read once per request
 from `app.clock`); this module never asks what day it is. The bank holidays come from the
 `holidays` package, cached per year because every deadline and every decision asks for them.
+It lives in `app/`, beside no feature, because the workflow, the letters, the notifications, the
+statistics and the pages all count days with it; a module that calls it is not thereby on a
+command's path (`tests/referrals/test_command_path.py`).
 """
 
 from __future__ import annotations
