@@ -7,10 +7,11 @@ Countries and languages are named from the CLDR data Babel ships, in the page's 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Protocol
 
 from babel import Locale
 
-from app.i18n.core import gettext
+from app.i18n.core import WELSH, gettext
 from app.i18n.core_noop import N_
 from app.referrals.vocabulary import nationality_codes
 
@@ -150,6 +151,21 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "notification_kind": NOTIFICATION_KINDS,
     "notification_status": NOTIFICATION_STATUSES,
 }
+
+
+class Named(Protocol):
+    """An organisation or a council: a name in English and one in Welsh."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_cy(self) -> str: ...
+
+
+def local_name(named: Named, language: str) -> str:
+    """Its name in `language`: `name_cy` in Welsh, `name` in English."""
+    return named.name_cy if language == WELSH else named.name
 
 
 def label(vocabulary: str, code: str | None) -> str:

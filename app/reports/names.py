@@ -30,15 +30,6 @@ BREAKDOWNS: dict[Breakdown, str] = {
     Breakdown.DECISION_UNIT: N_("Decision unit"),
     Breakdown.IMMIGRATION_STATUS: N_("Immigration status"),
 }
-SECTORS = {
-    "police": N_("Police"),
-    "health": N_("Health"),
-    "local_authority": N_("Local authority"),
-    "charity": N_("Charity"),
-    "home_office": N_("Home Office"),
-    "decision_unit": N_("Decision unit"),
-    "oversight": N_("Oversight"),
-}
 AGE_GROUPS: dict[str, str] = {
     AgeGroup.ADULT: N_("Adult"),
     AgeGroup.CHILD: N_("Child"),
@@ -85,7 +76,7 @@ def code_name(by: Breakdown, code: str, language: str) -> str:
     if by == Breakdown.NATIONALITY:
         return labels.country(code, language)
     vocabulary: dict[Breakdown, Mapping[str, str]] = {
-        Breakdown.SECTOR: SECTORS,
+        Breakdown.SECTOR: labels.SECTORS,
         Breakdown.AGE_GROUP: AGE_GROUPS,
         Breakdown.GENDER: labels.GENDERS,
         Breakdown.EXPLOITATION_TYPE: labels.EXPLOITATION_TYPES,

@@ -165,7 +165,7 @@ def _account(
     user = page.user
     assert user is not None
     organisation = user.organisation
-    name = organisation.name_cy if page.language == core.WELSH else organisation.name
+    name = labels.local_name(organisation, page.language)
     roles = [core.gettext(ROLE_NAMES[r]) for r in Role if r in user.roles]
     errors = errors or FormErrors()
     return page.render(

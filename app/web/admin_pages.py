@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.errors import AppError, FieldError, NotFound
 from app.http import RequestNow
 from app.i18n import core
@@ -51,7 +52,7 @@ DONE = {
 
 def organisation_name(page: Page, organisation: Organisation | LocalAuthority) -> str:
     """The name in the page's language (`name_cy` on Welsh pages)."""
-    return organisation.name_cy if page.language == core.WELSH else organisation.name
+    return labels.local_name(organisation, page.language)
 
 
 def role_codes(user: User) -> list[str]:

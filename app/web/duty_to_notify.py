@@ -68,8 +68,7 @@ async def show(
     no_consent: bool = False,
 ) -> Response:
     authorities = await identity.list_local_authorities(page.session)
-    welsh = page.language == "cy"
-    named = [(a.ons_code, a.name_cy if welsh else a.name) for a in authorities]
+    named = [(a.ons_code, labels.local_name(a, page.language)) for a in authorities]
     return page.render(
         "duty_to_notify.html",
         status_code=status_code,

@@ -51,7 +51,6 @@ async def show(
     page: Page, values: FormValues, errors: FormErrors, key: str, status_code: int = 200
 ) -> Response:
     authorities = await identity.list_local_authorities(page.session)
-    welsh = page.language == "cy"
     return page.render(
         "referral_form.html",
         status_code=status_code,
@@ -62,7 +61,7 @@ async def show(
         countries=labels.countries(page.language),
         languages=labels.languages(page.language),
         local_authorities=sorted(
-            ((a.ons_code, a.name_cy if welsh else a.name) for a in authorities),
+            ((a.ons_code, labels.local_name(a, page.language)) for a in authorities),
             key=lambda pair: pair[1],
         ),
     )

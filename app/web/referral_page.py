@@ -108,7 +108,6 @@ async def _render(
     view = presenters.for_viewer(referral, page.actor, page.settings.secret_key)
     kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
     await access.record_view(page.session, page.actor, referral, view=kind, now=now)
-    welsh = page.language == "cy"
     errors, values = errors or FormErrors(), values or FormValues()
     allowed = {c.value for c in permitted(referral, page.actor)}
     today = wales_date(now)
@@ -117,8 +116,8 @@ async def _render(
         status_code=status_code,
         referral=view,
         full=isinstance(view, ReferralRead),
-        referrer_name=_name(referral.referring_organisation, welsh),
-        routed_name=_name(referral.routed_to, welsh),
+        referrer_name=labels.local_name(referral.referring_organisation, page.language),
+        routed_name=labels.local_name(referral.routed_to, page.language),
         allowed=allowed,
         today=today,
         values=values,
@@ -130,12 +129,8 @@ async def _render(
         timeline_url=timeline_page.url_for(page.actor, referral),
         **decision_forms(referral, allowed, today, values, sent),
         **await case_forms(page.session, referral, page.actor, allowed, sent),
-        **await routing_forms(page.session, referral, allowed, sent, welsh=welsh),
+        **await routing_forms(page.session, referral, allowed, sent, language=page.language),
     )
-
-
-def _name(organisation: Any, welsh: bool) -> str:
-    return str(organisation.name_cy if welsh else organisation.name)
 
 
 @dataclass(frozen=True)

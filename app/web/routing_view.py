@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import labels
 from app.identity.models import Organisation
 from app.identity.roles import Sector
 from app.referrals.models import Referral
 
 
 async def routing_forms(
-    session: AsyncSession, referral: Referral, allowed: set[str], sent: str, *, welsh: bool
+    session: AsyncSession, referral: Referral, allowed: set[str], sent: str, *, language: str
 ) -> dict[str, Any]:
     """The forms' context: `units` is None when the reroute form is not offered."""
     age = "record_age" in allowed or sent == "age"
@@ -33,5 +34,5 @@ async def routing_forms(
             Organisation.id != referral.routed_to_id,
         )
     )
-    units = [(u.code, str(u.name_cy if welsh else u.name)) for u in found]
+    units = [(u.code, labels.local_name(u, language)) for u in found]
     return {**context, "units": sorted(units, key=lambda unit: unit[1])}

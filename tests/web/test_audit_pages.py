@@ -323,6 +323,6 @@ class TestWords:
         assert set(oversight_words.ACTIONS) == set(Action)
         assert set(oversight_words.TRACKS) == set(Track)
         assert set(names.BREAKDOWNS) == set(Breakdown)
-        assert set(names.SECTORS) == {s.value for s in Sector}
+        assert set(labels.SECTORS) == {s.value for s in Sector}  # one table of sector names
         assert set(names.AGE_GROUPS) == {a.value for a in AgeGroup}
         assert set(labels.ROLES) == {r.value for r in Role}  # the one table of role names
