@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -108,17 +108,42 @@ def _facts(row: Notification, settings: Settings) -> Facts:
     )
 
 
-async def compose(
-    session: AsyncSession, row: Notification, settings: Settings, *, now: datetime
+@dataclass(frozen=True)
+class Recipients:
+    """A batch's users and mailboxes, by id, as they are now."""
+
+    users: dict[uuid.UUID, User]
+    mailboxes: dict[uuid.UUID, Organisation]
+
+
+async def read_recipients(session: AsyncSession, rows: Sequence[Notification]) -> Recipients:
+    """A batch's recipients in one statement for its users and one for its mailboxes, not one
+    per row."""
+    user_ids = {row.user_id for row in rows if row.user_id is not None}
+    mailbox_ids = {row.organisation_id for row in rows if row.organisation_id is not None}
+    users: dict[uuid.UUID, User] = {}
+    mailboxes: dict[uuid.UUID, Organisation] = {}
+    if user_ids:
+        users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
+    if mailbox_ids:
+        found = await session.scalars(select(Organisation).where(Organisation.id.in_(mailbox_ids)))
+        mailboxes = {o.id: o for o in found}
+    return Recipients(users, mailboxes)
+
+
+def compose(
+    row: Notification, recipients: Recipients, settings: Settings, *, now: datetime
 ) -> Outgoing:
     """The message of a row, for its recipient as they are now (address and language)."""
     kind, facts = Kind(row.kind), _facts(row, settings)
     if row.user_id is not None:
-        user = await session.get(User, row.user_id)
+        user = recipients.users.get(row.user_id)
         address, recipient = (user.email if user else None), str(row.user_id)
         rendered = render(kind, facts, (user.language if user else None) or ENGLISH)
     else:
-        organisation = await session.get(Organisation, row.organisation_id)
+        organisation = (
+            recipients.mailboxes.get(row.organisation_id) if row.organisation_id else None
+        )
         address = organisation.email if organisation else None
         recipient = service.recipient_of(row, organisation.code if organisation else None)
         rendered = render_bilingual(kind, facts)
@@ -195,7 +220,8 @@ async def deliver_batch(
     async with transaction(sessions) as session:
         now = await service_now(session, settings)
         rows = await claim(session, token=token, now=now)
-        batch = [await compose(session, row, settings, now=now) for row in rows]
+        recipients = await read_recipients(session, rows)
+        batch = [compose(row, recipients, settings, now=now) for row in rows]
     for item in batch:
         error = await _send(mailer, item)
         async with transaction(sessions) as session:

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent
+from app.clock import service_now
 from app.identity.models import User
 from app.notifications import delivery, worker
 from app.notifications.models import Notification
@@ -26,6 +27,7 @@ from tests.notifications.walk import (
     worker_settings,
 )
 from tests.referrals.builders import Cast, file_case, make_cast_quickly
+from tests.statements import counted, shown
 
 
 @pytest.fixture
@@ -259,3 +261,29 @@ def test_the_lease_outlasts_a_batch_of_slow_sends() -> None:
 async def test_a_notification_row_holds_no_message(db: AsyncSession) -> None:
     columns = set(Notification.__table__.columns.keys())
     assert not columns & {"body", "subject", "message", "email", "address"}
+
+
+async def test_a_batch_reads_its_recipients_in_one_statement_for_users_and_one_for_mailboxes(
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    db: AsyncSession,
+    cast: Cast,
+) -> None:
+    await give_mailbox(db, "all-wales-decision-unit")
+    for _ in range(2):
+        await file_case(client, cast.responder)
+    settings = worker_settings(app)
+    async with sessions() as session:
+        now = await service_now(session, settings)
+        rows = await worker.claim(session, token="batch", now=now)
+        with counted(engine) as statements:
+            recipients = await worker.read_recipients(session, rows)
+            batch = [worker.compose(row, recipients, settings, now=now) for row in rows]
+        recipients = {(row.user_id, row.organisation_id) for row in rows}
+        await session.rollback()
+    assert len(rows) == 10
+    assert len(recipients) == 5  # four people and the unit's mailbox
+    assert len(statements) == 2, shown(statements)
+    assert all(item.message is not None for item in batch)
