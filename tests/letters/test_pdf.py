@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -34,6 +35,14 @@ class TestPdf:
         once = render_pdf(FACTS, language="cy", created_at=WRITTEN, font_dir=FONTS)
         again = render_pdf(FACTS, language="cy", created_at=WRITTEN, font_dir=FONTS)
         assert once == again
+
+    def test_a_letter_carries_nothing_of_the_letter_before_it(self) -> None:
+        # The glyphs and pages another letter used must not reach it (a copied document with
+        # its fonts parsed once did carry them: the subset of the next letter lost glyphs).
+        first = render_pdf(FACTS, language="cy", created_at=WRITTEN, font_dir=FONTS)
+        other = replace(FACTS, name="Ωmega Ŷ", reasons="Ğ ğ Ş ş Ł ł ©", reference="NRM-W-2026-9")
+        render_pdf(other, language="en", created_at=WRITTEN, font_dir=FONTS)
+        assert render_pdf(FACTS, language="cy", created_at=WRITTEN, font_dir=FONTS) == first
 
     def test_reasons_keep_their_lines_and_are_text_not_markup(self) -> None:
         text = pdf_text(render_pdf(FACTS, language="en", created_at=WRITTEN, font_dir=FONTS))
