@@ -89,7 +89,6 @@ def _lookup_page(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
     )
 
 
@@ -156,7 +155,6 @@ async def _record_page(
         record=record,
         values=values or _values_of(record),
         errors=errors,
-        error_count=len(errors),
         notice=gettext(notice) if notice else None,
     )
 

@@ -175,7 +175,6 @@ def _account(
         roles=roles,
         saved=saved,
         errors=errors,
-        error_count=len(errors),
         values=values or FormValues({"email": user.email or ""}),
     )
 

@@ -72,7 +72,6 @@ async def show_organisation_form(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         idempotency_key=key,
         sectors=labels.choices("sector"),
         local_authorities=sorted(
@@ -117,7 +116,6 @@ async def show_user_form(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         idempotency_key=key,
         roles=labels.choices("role"),
         organisations=sorted(

@@ -147,7 +147,6 @@ def show_user(
         role_codes=role_codes(user),
         values=values,
         errors=errors,
-        error_count=len(errors),
         done=done,
     )
 

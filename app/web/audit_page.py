@@ -185,7 +185,6 @@ def _rendered(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         events=items,
         next_url=f"/audit?{urlencode([*kept, ('cursor', next_cursor)])}" if next_cursor else None,
         first_url=f"/audit?{urlencode(kept)}",

@@ -74,7 +74,6 @@ async def show(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         idempotency_key=key,
         no_consent=no_consent or values.get("reason") == "no-consent",
         countries=labels.countries(page.language),

@@ -67,7 +67,6 @@ def _show(
         name=organisation_name(page, organisation),
         values=values,
         errors=errors,
-        error_count=len(errors),
         done=done,
     )
 

@@ -92,7 +92,10 @@ class Page:
         return self.principal
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """The page; a form's `errors` also count for the title's "Error:" (`error_count`)."""
         core.current_language.set(self.language)
+        if "errors" in context and "error_count" not in context:
+            context["error_count"] = len(context["errors"])
         html = rendering.render(template, {**self.base_context(), **context})
         response = HTMLResponse(html, status_code=status_code)
         self.finish(response)

@@ -56,7 +56,6 @@ async def show(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         idempotency_key=key,
         countries=labels.countries(page.language),
         languages=labels.languages(page.language),

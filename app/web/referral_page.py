@@ -122,7 +122,6 @@ async def _render(
         today=today,
         values=values,
         errors=errors,
-        error_count=len(errors),
         notice=gettext(notice) if notice else None,
         success=success,
         sent=sent,

@@ -204,7 +204,6 @@ def _rendered(
         status_code=status_code,
         values=values,
         errors=errors,
-        error_count=len(errors),
         asked=asked,
         main=main,
         gaps=gaps,
