@@ -38,8 +38,8 @@ class Action(StrEnum):
     REFERRAL_SUBMITTED = "referral.submitted"
     """A first responder filed a referral."""
     REFERRAL_ROUTED = "referral.routed"
-    """A referral was routed to a deciding unit: at filing, on an age assessment or by a
-    senior decision maker's re-routing."""
+    """A referral was routed to a deciding unit: at filing or by a senior decision maker's
+    re-routing (an age assessment's routing is in its `referral.age_recorded`)."""
     REFERRAL_VIEWED = "referral.viewed"
     """Someone read a referral's personal data (track `access`), with the view they got."""
     REFERRAL_OUTCOME_VIEWED = "referral.outcome_viewed"
@@ -53,7 +53,7 @@ class Action(StrEnum):
     REFERRAL_ASSIGNED = "referral.assigned"
     """A decision maker took, or was given, a referral."""
     REFERRAL_AGE_RECORDED = "referral.age_recorded"
-    """An age assessment was recorded; `is_child` and routing follow it."""
+    """An age assessment was recorded; `is_child` and routing follow it (`routed_to`)."""
     NOTE_ADDED = "note.added"
     """Further information was added to a referral."""
     DECISION_PROPOSED = "decision.proposed"

@@ -132,6 +132,34 @@ class TestOtherCommands:
         )
         assert await told(db, case.id) - before == users("referral.routed", cast.other_unit_maker)
 
+    async def test_an_age_that_moves_the_case_tells_the_new_unit_only(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        """docs/notifications.md: `referral.routed` goes to every active decider of the unit an
+        age assessment routes the case to, and its mailbox; the old unit hears nothing."""
+        panel_box = await mailbox(db, cast.child_panel)
+        old_box = await mailbox(db, "all-wales-decision-unit")
+        case = await file_case(client, cast.responder)
+        before = await told(db, case.id)
+        body = {"estimated_age": 15, "reason": "Assessed by the council."}
+        await step(client, cast.decision_maker, case, "age", body)
+        news = await told(db, case.id) - before
+        assert news == users("referral.routed", cast.other_unit_maker) | {
+            ("referral.routed", panel_box)
+        }
+        assert old_box not in {recipient for _, recipient in news}
+
+    async def test_an_age_that_keeps_the_unit_tells_nobody(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        """docs/notifications.md: an age assessment that keeps the unit tells nobody."""
+        await mailbox(db, "all-wales-decision-unit")
+        case = await file_case(client, cast.responder)
+        before = await told(db, case.id)
+        body = {"estimated_age": 30, "reason": "Assessed again."}
+        await step(client, cast.decision_maker, case, "age", body)
+        assert await told(db, case.id) == before
+
 
 class TestRolledBack:
     async def test_a_command_whose_commit_fails_leaves_nothing_in_the_outbox(

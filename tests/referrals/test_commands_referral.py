@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.identity.roles import Role, Sector
-from tests.factories import make_organisation, make_user
+from tests.factories import AppUser, make_organisation, make_user
 from tests.referrals.builders import (
     Case,
     Cast,
@@ -227,6 +227,41 @@ class TestRecordAge:
             f"/api/v1/referrals/{case.id}", headers=cast.other_unit_maker.headers
         )
         assert seen.status_code == 200
+
+    async def test_an_age_that_moves_the_case_is_one_event_and_moves_its_queue(
+        self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast
+    ) -> None:
+        """docs/audit.md, docs/architecture.md: the command writes exactly one event,
+        `referral.age_recorded`, whose `routed_to` says where the case went (no second
+        `referral.routed`); the new unit's queue has the case's next step, the old unit's
+        queue loses it and the old unit can no longer read it."""
+        case = await drive(client, cast, "awaiting_rg")
+        await run(client, cast.decision_maker, case, "assign", {})
+        body = {"date_of_birth": "2012-05-01", "reason": "Documents found."}
+        response = await run(client, cast.decision_maker, case, "age", body)
+
+        assert response.status_code == 200, response.text
+        events = await events_of_request(db, response)
+        assert [(e.track, e.action) for e in events] == [("victim", "referral.age_recorded")]
+        assert events[0].changes["routed_to"] == {
+            "before": "all-wales-decision-unit",
+            "after": cast.child_panel,
+        }
+        assert events[0].changes["is_child"] == {"before": False, "after": True}
+
+        async def queued(user: AppUser) -> dict[str, str]:
+            answer = await client.get("/api/v1/queue", headers=user.headers)
+            assert answer.status_code == 200, answer.text
+            return {i["referral_id"]: i["next_action"] for i in answer.json()["items"]}
+
+        assert (await queued(cast.other_unit_maker)).get(case.id) == "rg_decision"
+        assert case.id not in await queued(cast.decision_maker)
+        assert case.id not in await queued(cast.senior)
+        url = f"/api/v1/referrals/{case.id}"
+        for old in (cast.decision_maker, cast.senior):
+            assert (await client.get(url, headers=old.headers)).status_code == 404
+        moved = (await client.get(url, headers=cast.other_unit_maker.headers)).json()
+        assert moved["assigned_to"] is None  # the old unit's assignee no longer holds it
 
     async def test_refuses_an_adult_age_without_recorded_consent(
         self, client: httpx.AsyncClient, db: AsyncSession, cast: Cast

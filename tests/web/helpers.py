@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html as html_module
 import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -79,3 +81,66 @@ def referral_fields(**overrides: Any) -> dict[str, Any]:
     }
     fields.update(overrides)
     return fields
+
+
+@dataclass
+class Element:
+    """One element of a page: its tag, attributes and text (its descendants' text included)."""
+
+    tag: str
+    attrs: dict[str, str]
+    text: str = ""
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+
+class _ById(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, Element] = {}
+        self.duplicates: list[str] = []
+        self._open: list[tuple[str, Element]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs})
+        if "id" in element.attrs:
+            if element.attrs["id"] in self.found:
+                self.duplicates.append(element.attrs["id"])
+            self.found[element.attrs["id"]] = element
+        if tag not in _VOID:
+            self._open.append((tag, element))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self._open.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self._open) - 1, -1, -1):
+            if self._open[depth][0] == tag:
+                del self._open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        for _, element in self._open:
+            element.text += data
+
+
+def elements_by_id(html: str) -> dict[str, Element]:
+    """Every element of the page that has an id, by its id (asserts that ids are unique)."""
+    parser = _ById()
+    parser.feed(html)
+    parser.close()
+    assert not parser.duplicates, f"ids used twice: {parser.duplicates}"
+    return parser.found
+
+
+def described_by(html: str, control_id: str) -> list[Element]:
+    """The elements a control's `aria-describedby` names (asserts the control and each exist)."""
+    elements = elements_by_id(html)
+    assert control_id in elements, f"no control with id {control_id!r}"
+    names = elements[control_id].attrs.get("aria-describedby", "").split()
+    missing = [name for name in names if name not in elements]
+    assert not missing, f"{control_id!r} is described by missing elements {missing}"
+    return [elements[name] for name in names]

@@ -10,7 +10,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.referrals.builders import Cast, child_form, file_case, make_cast, step
+from tests.notifications.walk import told
+from tests.referrals.builders import (
+    Cast,
+    child_form,
+    events_of_request,
+    file_case,
+    make_cast,
+    step,
+)
 from tests.web.helpers import error_summary, sign_in
 from tests.web.test_case_forms import action, send
 from tests.web.test_decision_forms import KEPT, LONG, status, version_of
@@ -85,6 +93,27 @@ class TestAge:
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == "/queue?done=rerouted"  # now the child panel's
         assert (await client.get(f"/referrals/{case.id}")).status_code == 404
+
+    async def test_the_form_moves_the_case_as_the_api_does(
+        self, client: httpx.AsyncClient, cast: Cast, db: AsyncSession
+    ) -> None:
+        """The web form runs the API's command: one `referral.age_recorded` event naming the
+        new unit, the case in the child panel's queue, and `referral.routed` in the outbox for
+        the panel's decision makers alone (docs/audit.md, docs/notifications.md)."""
+        case = await file_case(client, cast.responder)
+        before = await told(db, case.id)
+        answer = await send(
+            client, cast.decision_maker, case, "age", estimated_age="15", reason="Assessed."
+        )
+        assert answer.status_code == 303, answer.text
+        events = await events_of_request(db, answer)
+        assert [e.action for e in events] == ["referral.age_recorded"]
+        assert events[0].changes["routed_to"]["after"] == cast.child_panel
+        assert await told(db, case.id) - before == {
+            ("referral.routed", str(cast.other_unit_maker.id))
+        }
+        queue = await client.get("/api/v1/queue", headers=cast.other_unit_maker.headers)
+        assert case.id in {i["referral_id"] for i in queue.json()["items"]}
 
     async def test_a_date_of_birth_from_its_three_boxes(
         self, client: httpx.AsyncClient, cast: Cast

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
+from app.identity.roles import Role
 from app.web.models import WebSession
-from tests.factories import AppUser
+from tests.factories import AppUser, make_user
 from tests.web.conftest import SignedIn
 from tests.web.helpers import csrf_of, sign_in
 
@@ -143,6 +145,63 @@ class TestSessionEnd:
         await db.commit()
         answer = await client.get("/me")
         assert answer.status_code == 303
+
+
+class TestTestClock:
+    """A session ends by real time only: moving the service's clock (NRM_TEST_CLOCK) either way
+    never ends it nor keeps it alive, as with API tokens (docs/operations.md "Sessions")."""
+
+    async def _move_clock(self, client: httpx.AsyncClient, user: AppUser, days: int) -> None:
+        answer = await client.post(
+            "/api/v1/test-clock", json={"advance_days": days}, headers=user.headers
+        )
+        assert answer.status_code == 200, answer.text
+
+    async def _still_signed_in(self, client: httpx.AsyncClient, user: AppUser) -> None:
+        home = await client.get("/")
+        assert home.status_code == 200, home.headers.get("location")
+        me = await client.get("/me")
+        assert me.status_code == 200, me.headers.get("location")
+        assert user.username in me.text
+
+    async def test_moving_the_clock_far_forward_keeps_the_session(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        await self._move_clock(client, signed_in.user, 400)  # far past 30 idle minutes
+        await self._still_signed_in(client, signed_in.user)
+        assert await db.scalar(select(func.count()).select_from(WebSession)) == 1
+
+    async def test_moving_the_clock_backwards_keeps_the_session(
+        self, client: httpx.AsyncClient, signed_in: SignedIn
+    ) -> None:
+        await self._move_clock(client, signed_in.user, -400)
+        await self._still_signed_in(client, signed_in.user)
+
+    async def test_signing_in_on_a_moved_clock_keeps_the_others_sessions(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, app: FastAPI, db: AsyncSession
+    ) -> None:
+        # Each sign-in deletes the idle sessions: idle by real time, not the service's.
+        await self._move_clock(client, signed_in.user, 400)
+        other = await make_user(app, db, Role.FIRST_RESPONDER)
+        transport = httpx.ASGITransport(app=app)  # another browser on the same app
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as theirs:
+            await sign_in(theirs, other.username)
+        await self._still_signed_in(client, signed_in.user)
+
+    async def test_on_a_moved_clock_a_session_still_ends_when_real_time_passes_its_limit(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        await self._move_clock(client, signed_in.user, -400)
+        await self._still_signed_in(client, signed_in.user)
+        row = await db.scalar(select(WebSession))
+        assert row is not None
+        await db.execute(
+            update(WebSession).values(last_seen_at=row.last_seen_at - timedelta(minutes=31))
+        )
+        await db.commit()
+        answer = await client.get("/me")
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/sign-in")
 
 
 class TestCsrf:
