@@ -49,11 +49,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogue(current_language.get()).ngettext(singular, plural, n)
 
 
-def gettext_noop(message: str) -> str:
-    """Marks a message for the catalogue where it is declared; translated where it is shown."""
-    return message
-
-
 def is_translated(message: str, language: str) -> bool:
     """Whether the language's catalogue has this message."""
     found = catalogue(language).gettext(message)

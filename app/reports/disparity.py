@@ -1,6 +1,6 @@
 """Disparity monitoring statistics (DESIGN §7): per-group positive-decision rates, their Wilson
-intervals, tests of independence with Holm-adjusted flags, and the percentile used for time to
-decision.
+intervals and tests of independence with Holm-adjusted flags (time to decision's percentiles
+are computed in SQL, `app.percentiles`).
 
 Owns the arithmetic only, done with scipy and numpy. Pure: no SQLAlchemy, no FastAPI, no
 settings. It does no disclosure control: callers pass its figures through
@@ -129,15 +129,6 @@ def compare_groups(outcomes: Sequence[GroupOutcome], *, alpha: float = 0.05) -> 
         overall_p_value=_overall_p_value(table, test),
         overall_rate=_rate(int(table[:, 0].sum()), int(table.sum())),
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-quantile (0 <= q <= 1) by linear interpolation, as PostgreSQL ``percentile_cont``."""
-    if not 0.0 <= q <= 1.0:
-        raise ValueError("q must lie in [0, 1]")
-    if not values:
-        return None
-    return float(np.quantile(np.asarray(values, dtype=np.float64), q, method="linear"))
 
 
 def _rate(positive: int, total: int) -> float | None:

@@ -8,8 +8,6 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 from app.reports.disparity import (
@@ -19,7 +17,6 @@ from app.reports.disparity import (
     GroupOutcome,
     compare_groups,
     holm,
-    percentile,
     wilson_interval,
 )
 
@@ -236,41 +233,3 @@ class TestSmallTables:
         result = compare_groups(groups)
         assert [g.flagged for g in result.groups] == [False, False, False]
         assert all(g.p_value is not None for g in result.groups)
-
-
-def _percentile_cont(values: list[int], q: float) -> float:
-    """PostgreSQL's definition: interpolate at position q * (n - 1) of the sorted values."""
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-class TestPercentile:
-    def test_median_of_an_even_count_interpolates(self) -> None:
-        assert percentile([1, 2, 3, 4], 0.5) == 2.5
-
-    def test_ninetieth_percentile_of_one_to_ten(self) -> None:
-        assert percentile(list(range(1, 11)), 0.9) == pytest.approx(9.1)
-
-    def test_order_of_the_input_does_not_matter(self) -> None:
-        assert percentile([4, 1, 3, 2], 0.5) == 2.5
-
-    def test_a_single_value_is_every_percentile(self) -> None:
-        assert percentile([7], 0.9) == 7.0
-
-    def test_no_values_give_none(self) -> None:
-        assert percentile([], 0.5) is None
-
-    def test_refuses_a_fraction_outside_zero_to_one(self) -> None:
-        with pytest.raises(ValueError, match=r"\[0, 1\]"):
-            percentile([1, 2], 90)
-
-    @settings(max_examples=50, deadline=None)
-    @given(
-        values=st.lists(st.integers(0, 400), min_size=1, max_size=30),
-        q=st.floats(0.0, 1.0),
-    )
-    def test_matches_postgresql_percentile_cont(self, values: list[int], q: float) -> None:
-        assert percentile(values, q) == pytest.approx(_percentile_cont(values, q))
-        assert percentile(values, q) == pytest.approx(np.quantile(values, q, method="linear"))
