@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Header, Query
 from pydantic import BaseModel, ValidationError
@@ -143,7 +143,12 @@ Position = TypeVar("Position", bound=BaseModel)
 
 class PageParams:
     """`limit` (1-200, default 50) and `cursor`, as every list takes them; cursors are signed
-    for the list's path (`next_cursor` makes them, `after` reads them back)."""
+    for the list's path (`next_cursor` makes them, `after` reads them back), so a cursor of
+    one list is refused by every other."""
+
+    scope: ClassVar[str | None] = None
+    """The list its cursors are signed for: None for the request's path (each API list); a
+    list shown at more than one address names itself instead, through `paging(scope)`."""
 
     def __init__(
         self,
@@ -155,7 +160,7 @@ class PageParams:
         self.limit = limit
         self.cursor = cursor
         self._key = cursor_key(settings)
-        self._scope = request.url.path
+        self._scope = self.scope or request.url.path
 
     def after(self, shape: type[Position]) -> Position | None:
         """Where the page starts, read from the cursor as the list's `shape`; None on the
@@ -175,3 +180,15 @@ class PageParams:
 
 
 Paging = Annotated[PageParams, Depends()]
+
+
+def paging(list_path: str) -> type[PageParams]:
+    """`PageParams` whose cursors are signed for the list at `list_path`, whatever the path of
+    the request that shows it: the one way to scope cursors other than by the request's path
+    (a web page that is also someone's home page, or that a form's answer renders again)."""
+
+    class Scoped(PageParams):
+        scope = list_path
+
+    Scoped.__name__ = Scoped.__qualname__ = f"Paging[{list_path}]"
+    return Scoped

@@ -31,7 +31,7 @@ from app.audit.schemas import CheckpointRead, VerifyRead
 from app.days import WALES
 from app.db import read_only_session
 from app.errors import AppError, NotFound, ValidationFailed
-from app.http import PageParams, RequestNow, get_app_sessions
+from app.http import RequestNow, get_app_sessions, paging
 from app.i18n.core import gettext, translate
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
@@ -55,13 +55,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 
 
-class AuditPaging(PageParams):
-    """The API's paging, its cursors signed for `/audit` whichever page shows the first page
-    (an auditor's home page shows it too)."""
-
-    def __init__(self, page: Page, cursor: str | None) -> None:
-        super().__init__(page.request, page.settings, limit=PAGE_SIZE, cursor=cursor)
-        self._scope = "/audit"
+AuditPaging = paging("/audit")
+"""The API's paging, its cursors signed for `/audit` whichever page shows the first page
+(an auditor's home page shows it too)."""
 
 
 @router.get("/audit")
@@ -85,7 +81,10 @@ async def render(
         return _rendered(page, values, errors, [], None, checked, status_code=422)
     try:
         found = await audit_api.list_events(
-            page.session, page.actor, filters, AuditPaging(page, cursor)
+            page.session,
+            page.actor,
+            filters,
+            AuditPaging(page.request, page.settings, limit=PAGE_SIZE, cursor=cursor),
         )
     except ValidationFailed as exc:  # a cursor this page did not sign: say so, no link
         errors.items.extend(("", translate(e.message)) for e in exc.errors)

@@ -1,7 +1,9 @@
 """`/admin/notifications`: the outbox as administrators watch it, and a failed one queued again.
 
 The page reads what `GET /notifications` reads (`notifications.service.page`: newest first,
-the same `status` and `kind` filters, keyset paging on the creation time and id) and its
+the same `status` and `kind` filters, keyset paging on the creation time and id, its cursors
+signed as the API's are but for `/admin/notifications`; a cursor the page did not sign starts
+again at the first page, as an out-of-date link would, and never reaches the query) and its
 "Retry" button does what `POST /notifications/{id}/retry` does (`service.retry`): a failed
 notification is queued again with a fresh count of attempts, anything else is refused with
 the API's 409, shown in words. A message's body is never stored, so never shown.
@@ -15,18 +17,21 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import labels
-from app.errors import NotificationNotFailed
+from app.errors import NotificationNotFailed, ValidationFailed
+from app.http import PageParams, paging
 from app.i18n.core import gettext, translate
 from app.i18n.core_noop import N_
 from app.identity.models import Organisation, User
 from app.identity.permissions import Permission
 from app.notifications import service
 from app.notifications.models import Kind, Notification, Status
+from app.schemas import Moment
 from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors
 from app.web.pages import Page, PageRoute, checked_form, signed_in
@@ -38,6 +43,8 @@ MAILBOX_OF = N_("Shared mailbox of %(name)s")
 UNKNOWN_STATUS = N_("Choose a status from the list")
 UNKNOWN_KIND = N_("Choose a kind of notification from the list")
 RETRIED = N_("The notification is queued again: it will be sent in a moment.")
+NotificationsPaging = paging("/admin/notifications")
+"""Cursors signed for this page, whichever request renders it (a refused retry shows it too)."""
 
 
 def _filters(status: str | None, kind: str | None) -> tuple[Status | None, Kind | None]:
@@ -59,14 +66,22 @@ def _unknown(status: str | None, kind: str | None) -> FormErrors:
     return errors
 
 
-def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """`after`: the creation time and id of the last row of the page before."""
-    at, _, row_id = (value or "").partition("|")
+class After(BaseModel):
+    """A cursor's values: the creation time and id of the last row of the page before (the
+    API's keyset; read through `Moment` and as a UUID, so no value a cursor holds is a 500)."""
+
+    created_at: Moment
+    id: uuid.UUID
+
+
+def _after(cursors: PageParams) -> tuple[datetime, uuid.UUID] | None:
+    """Where the page starts; None on the first page and for a cursor the page did not sign
+    (or whose values it cannot use): the first page again, as before cursors were signed."""
     try:
-        since, last = datetime.fromisoformat(at), uuid.UUID(row_id)
-    except ValueError:
+        start = cursors.after(After)
+    except ValidationFailed:
         return None
-    return (since, last) if since.tzinfo is not None else None  # the column's times are UTC
+    return (start.created_at, start.id) if start else None
 
 
 def _address(status: Status | None, kind: Kind | None, **more: str) -> str:
@@ -79,26 +94,28 @@ async def notifications(
     page: Admin,
     status: str | None = None,
     kind: str | None = None,
-    after: str | None = None,
+    cursor: str | None = None,
     done: str | None = None,
 ) -> Response:
     chosen_status, chosen_kind = _filters(status, kind)
     if errors := _unknown(status, kind):
         return await render(page, chosen_status, chosen_kind, None, errors=errors, status_code=422)
     retried = gettext(RETRIED) if done == "retried" else None
-    return await render(page, chosen_status, chosen_kind, _cursor(after), done=retried)
+    return await render(page, chosen_status, chosen_kind, cursor, done=retried)
 
 
 async def render(
     page: Page,
     status: Status | None,
     kind: Kind | None,
-    after: tuple[datetime, uuid.UUID] | None,
+    cursor: str | None,
     *,
     errors: FormErrors | None = None,
     status_code: int = 200,
     done: str | None = None,
 ) -> Response:
+    cursors = NotificationsPaging(page.request, page.settings, limit=PAGE_SIZE, cursor=cursor)
+    after = _after(cursors)
     found = await service.page(
         page.session, status=status, kind=kind, after=after, limit=PAGE_SIZE + 1
     )
@@ -106,7 +123,13 @@ async def render(
     last = rows[-1][0] if rows else None
     more = len(found) > PAGE_SIZE and last is not None
     next_page = (
-        _address(status, kind, after=f"{last.created_at.isoformat()}|{last.id}")
+        _address(
+            status,
+            kind,
+            cursor=cursors.next_cursor(
+                {"created_at": last.created_at.isoformat(), "id": str(last.id)}
+            ),
+        )
         if more and last
         else None
     )

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.days import wales_date
-from app.http import PageParams, RequestNow
+from app.http import RequestNow, paging
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
@@ -29,13 +29,9 @@ PAGE_SIZE = 20
 SCOPE = "/queue"
 
 
-class QueuePaging(PageParams):
-    """The API's paging, its cursors signed for `/queue` whichever page shows the first page
-    (the home page shows it too)."""
-
-    def __init__(self, page: Page, cursor: str | None) -> None:
-        super().__init__(page.request, page.settings, limit=PAGE_SIZE, cursor=cursor)
-        self._scope = SCOPE
+QueuePaging = paging(SCOPE)
+"""The API's paging, its cursors signed for `/queue` whichever page shows the first page
+(the home page shows it too)."""
 
 
 REROUTED = N_("The referral is sent to the other unit: it is theirs to decide now")
@@ -53,7 +49,11 @@ async def render(
     page: Page, now: datetime, cursor: str | None = None, notice: str | None = None
 ) -> Response:
     """The queue's page (the template `queue.html`), from `cursor` or from its start."""
-    found = await queue.queue(page.session, page.actor, QueuePaging(page, cursor))
+    found = await queue.queue(
+        page.session,
+        page.actor,
+        QueuePaging(page.request, page.settings, limit=PAGE_SIZE, cursor=cursor),
+    )
     return page.render(
         "queue.html",
         items=found.items,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.errors import AppError
-from app.http import cursor_key, decode_cursor, encode_cursor, invalid_cursor
+from app.http import paging
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.identity.permissions import Permission
@@ -31,6 +31,9 @@ PAGE_SIZE = 20
 HOME_SIZE = 10
 SCOPE = "/referrals"
 UNKNOWN_STATUS = N_("Choose a status from the list")
+ReferralPaging = paging(SCOPE)
+"""The API's paging, its cursors signed for `/referrals` whichever page shows the first page
+(a first responder's home page shows it too)."""
 
 
 async def page_of(
@@ -40,21 +43,17 @@ async def page_of(
     filters: queries.ListFilters | None = None,
 ) -> tuple[list[ReferralSummary], dict[str, str], str | None]:
     """One page of summaries, the routed units' names in the page's language, the next cursor."""
-    key = cursor_key(page.settings)
-    after = None
-    if cursor:
-        try:
-            after = queries.Keyset.model_validate(decode_cursor(cursor, key=key, scope=SCOPE))
-        except ValueError as exc:
-            raise invalid_cursor() from exc
+    cursors = ReferralPaging(page.request, page.settings, limit=limit, cursor=cursor)
     rows, next_key = await queries.list_page(
-        page.session, page.actor, filters or queries.ListFilters(), after=after, limit=limit
+        page.session,
+        page.actor,
+        filters or queries.ListFilters(),
+        after=cursors.after(queries.Keyset),
+        limit=limit,
     )
     welsh = page.language == "cy"
     names = {r.routed_to.code: r.routed_to.name_cy if welsh else r.routed_to.name for r in rows}
-    next_cursor = (
-        encode_cursor(next_key.cursor_values(), key=key, scope=SCOPE) if next_key else None
-    )
+    next_cursor = cursors.next_cursor(next_key.cursor_values()) if next_key else None
     return [presenters.summary(r) for r in rows], names, next_cursor
 
 
