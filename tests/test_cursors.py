@@ -54,6 +54,12 @@ async def decider(app: FastAPI, db: AsyncSession) -> AppUser:
     return await make_user(app, db, Role.DECISION_MAKER)
 
 
+@pytest.fixture
+async def admin(app: FastAPI, db: AsyncSession) -> AppUser:
+    # The outbox is the admins'.
+    return await make_user(app, db, Role.ADMIN)
+
+
 class TestSignedCursors:
     def test_reads_back_what_it_signed(self) -> None:
         cursor = encode_cursor({"seq": 7, "at": "x"}, key=KEY, scope="/list")
@@ -137,6 +143,12 @@ SIGNED_BUT_UNUSABLE = {
     ],
     "/api/v1/audit/events": [{}, {"seq": "1"}, {"seq": -1}],
     "/api/v1/queue": [{}, {"due": 1, "reference": "NRM-W-2026-000001"}, {"due": "2026-12-04"}],
+    "/api/v1/notifications": [
+        {},
+        {"created_at": "2026-01-01T00:00:00+00:00", "id": "not a uuid"},
+        {"created_at": "2026-01-01T00:00:00", "id": "0" * 32},
+        {"created_at": "9999-12-31T23:59:59-05:00", "id": "0" * 32},
+    ],
 }
 
 
@@ -154,11 +166,12 @@ class TestSignedCursorsWithValuesAListCannotUse:
         client: httpx.AsyncClient,
         reader: AppUser,
         decider: AppUser,
+        admin: AppUser,
         path: str,
         values: dict[str, object],
     ) -> None:
         cursor = encode_cursor(values, key=cursor_key(app.state.settings), scope=path)
-        user = decider if path.endswith("/queue") else reader
+        user = {"/api/v1/queue": decider, "/api/v1/notifications": admin}.get(path, reader)
 
         response = await client.get(path, params={"cursor": cursor}, headers=user.headers)
 

@@ -48,7 +48,7 @@ async def notifications(
     """A page of the outbox, newest first (administrators only): what was sent, what waits,
     what failed and why. Filters `status` and `kind`."""
     start = paging.after(NotificationsAfter)
-    after = (start.created_at, uuid.UUID(start.id)) if start else None
+    after = (start.created_at, start.id) if start else None
     rows = await service.page(
         session, status=status, kind=kind, after=after, limit=paging.limit + 1
     )

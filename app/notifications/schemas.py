@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, StrictStr
+from pydantic import BaseModel
 
 from app.notifications.models import Kind, Status
-from app.schemas import ResponseModel
+from app.schemas import Moment, ResponseModel
 
 
 class NotificationRead(ResponseModel):
@@ -27,7 +27,8 @@ class NotificationRead(ResponseModel):
 
 
 class NotificationsAfter(BaseModel):
-    """A page of notifications starts after this row (newest first)."""
+    """A page of notifications starts after this row (newest first). Read as a time with its
+    zone and a UUID, so no value a cursor can hold reaches the query as a 500."""
 
-    created_at: datetime
-    id: StrictStr
+    created_at: Moment
+    id: uuid.UUID

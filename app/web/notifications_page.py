@@ -17,7 +17,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +30,7 @@ from app.identity.models import Organisation, User
 from app.identity.permissions import Permission
 from app.notifications import service
 from app.notifications.models import Kind, Notification, Status
-from app.schemas import Moment
+from app.notifications.schemas import NotificationsAfter
 from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors
 from app.web.pages import Page, PageRoute, checked_form, signed_in
@@ -66,19 +65,11 @@ def _unknown(status: str | None, kind: str | None) -> FormErrors:
     return errors
 
 
-class After(BaseModel):
-    """A cursor's values: the creation time and id of the last row of the page before (the
-    API's keyset; read through `Moment` and as a UUID, so no value a cursor holds is a 500)."""
-
-    created_at: Moment
-    id: uuid.UUID
-
-
 def _after(cursors: PageParams) -> tuple[datetime, uuid.UUID] | None:
     """Where the page starts; None on the first page and for a cursor the page did not sign
     (or whose values it cannot use): the first page again, as before cursors were signed."""
     try:
-        start = cursors.after(After)
+        start = cursors.after(NotificationsAfter)
     except ValidationFailed:
         return None
     return (start.created_at, start.id) if start else None
@@ -146,7 +137,6 @@ async def render(
         next_page=next_page,
         first_page=_address(status, kind) if after else None,
         errors=errors,
-        error_count=len(errors),
         done=done,
     )
 

@@ -95,7 +95,7 @@ class Page:
         """The page; a form's `errors` also count for the title's "Error:" (`error_count`)."""
         core.current_language.set(self.language)
         if "errors" in context and "error_count" not in context:
-            context["error_count"] = len(context["errors"])
+            context["error_count"] = len(context["errors"] or ())
         html = rendering.render(template, {**self.base_context(), **context})
         response = HTMLResponse(html, status_code=status_code)
         self.finish(response)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from app import labels
 from app.errors import AppError
 from app.http import paging
 from app.i18n.core import gettext
@@ -51,8 +52,7 @@ async def page_of(
         after=cursors.after(queries.Keyset),
         limit=limit,
     )
-    welsh = page.language == "cy"
-    names = {r.routed_to.code: r.routed_to.name_cy if welsh else r.routed_to.name for r in rows}
+    names = {r.routed_to.code: labels.local_name(r.routed_to, page.language) for r in rows}
     next_cursor = cursors.next_cursor(next_key.cursor_values()) if next_key else None
     return [presenters.summary(r) for r in rows], names, next_cursor
 
@@ -112,5 +112,4 @@ def _listed(
         first=first,
         values=values,
         errors=errors,
-        error_count=len(errors),
     )
