@@ -18,6 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.actions import Action
 from app.audit.models import AuditEvent, Track
 from app.audit.schemas import AuditEventRead
 from app.days import met, wales_date, working_days_between
@@ -74,7 +75,9 @@ async def timeline(
     stages = [_submitted(referral)]
     stages += [_decided(d) for d in referral.decisions if d.status == DecisionStatus.EFFECTIVE]
     stages += [_reconsidered(r) for r in referral.reconsideration_requests]
-    stages += [await _withdrawn(session, e) for e in events if e.action == "referral.withdrawn"]
+    stages += [
+        await _withdrawn(session, e) for e in events if e.action == Action.REFERRAL_WITHDRAWN
+    ]
     stages.sort(key=lambda stage: stage[0])
     read = TimelineRead(
         reference=referral.reference,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.audit import walk_postgresql
+from app.audit.actions import Action
 from app.audit.chain import canonical_bytes
 
 EVENTS = 20  # per referral: a stream of referral:<id> with positions 1..20
@@ -38,42 +39,47 @@ def _decided(stage: str, outcome: str, **rest: Any) -> dict[str, Any]:
 RG, CG = "reasonable_grounds", "conclusive_grounds"
 # Status → its events after the opening ones, as (action, track, actor, changes): they take the
 # stream's last positions. The positions in between are reads and notes (`EVENTS_SQL`).
-TAILS: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {
+TAILS: dict[str, list[tuple[Action, str, str, dict[str, Any]]]] = {
     "awaiting_rg": [],
     "recovery_period": [
-        ("decision.effective", "victim", "decider",
+        (Action.DECISION_EFFECTIVE, "victim", "decider",
          _decided(RG, "positive", **_status("awaiting_rg", "recovery_period"))),
     ],
     "rg_negative": [
-        ("decision.proposed", "victim", "decider", _decided(RG, "negative")),
-        ("decision.reviewed", "victim", "reviewer", {"review": {"agree": True}}),
-        ("decision.effective", "victim", "reviewer",
+        (Action.DECISION_PROPOSED, "victim", "decider", _decided(RG, "negative")),
+        (Action.DECISION_REVIEWED, "victim", "reviewer", {"review": {"agree": True}}),
+        (Action.DECISION_EFFECTIVE, "victim", "reviewer",
          _decided(RG, "negative", **_status("awaiting_rg", "rg_negative"))),
     ],
     "cg_positive": [
-        ("decision.effective", "victim", "decider",
+        (Action.DECISION_EFFECTIVE, "victim", "decider",
          _decided(RG, "positive", **_status("awaiting_rg", "recovery_period"))),
-        ("decision.effective", "victim", "decider",
+        (Action.DECISION_EFFECTIVE, "victim", "decider",
          _decided(CG, "positive", **_status("recovery_period", "cg_positive"))),
     ],
     "cg_negative": [
-        ("decision.effective", "victim", "decider",
+        (Action.DECISION_EFFECTIVE, "victim", "decider",
          _decided(RG, "positive", **_status("awaiting_rg", "recovery_period"))),
-        ("decision.proposed", "victim", "decider", _decided(CG, "negative")),
-        ("decision.reviewed", "victim", "panel", {"review": {"agree": True}}),
-        ("decision.effective", "victim", "panel",
+        (Action.DECISION_PROPOSED, "victim", "decider", _decided(CG, "negative")),
+        (Action.DECISION_REVIEWED, "victim", "panel", {"review": {"agree": True}}),
+        (Action.DECISION_EFFECTIVE, "victim", "panel",
          _decided(CG, "negative", **_status("recovery_period", "cg_negative"))),
     ],
     "suspended": [
-        ("referral.suspended", "victim", "decider", _status("awaiting_rg", "suspended")),
+        (Action.REFERRAL_SUSPENDED, "victim", "decider", _status("awaiting_rg", "suspended")),
     ],
     "withdrawn": [
-        ("referral.withdrawn", "victim", "responder", _status("awaiting_rg", "withdrawn")),
+        (Action.REFERRAL_WITHDRAWN, "victim", "responder", _status("awaiting_rg", "withdrawn")),
     ],
 }  # fmt: skip
 OPENING = [
-    ("referral.submitted", "victim", "responder", _status(None, "awaiting_rg")),
-    ("referral.routed", "victim", "responder", {"routed_to": {"after": "all-wales-decision-unit"}}),
+    (Action.REFERRAL_SUBMITTED, "victim", "responder", _status(None, "awaiting_rg")),
+    (
+        Action.REFERRAL_ROUTED,
+        "victim",
+        "responder",
+        {"routed_to": {"after": "all-wales-decision-unit"}},
+    ),
 ]
 VIEW = {"view": {"after": "decision_maker"}}
 NOTE = {"note": {"after": "added"}}
