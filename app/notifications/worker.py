@@ -33,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit import service as audit
 from app.audit.actions import Action
 from app.audit.models import Track
-from app.clock import service_now
+from app.clock import real_now, service_now
+from app.days import wales_date
 from app.db import transaction
 from app.i18n.core import ENGLISH
 from app.identity.models import Organisation, User
@@ -274,20 +275,33 @@ async def in_process(
         await task
 
 
+async def _service_day(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> date:
+    """Today in Wales on the service clock (the test clock, when it is on: it moves by request)."""
+    if not settings.test_clock:
+        return wales_date(real_now())
+    async with transaction(sessions) as session:
+        return wales_date(await service_now(session, settings))
+
+
 async def run(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Deliver until `stop` is set, looking again every `NRM_WORKER_POLL_SECONDS`, and for
     deadline reminders every `REMINDER_SCAN_SECONDS` (a scan reads every waiting referral; a
-    reminder a few minutes late is on time). A failed round (the database away) is logged and
-    tried again at the next look."""
+    reminder a few minutes late is on time) and at once when the service's day changes (at
+    midnight, or when the test clock is moved). A failed round (the database away) is logged
+    and tried again at the next look."""
     mailer = delivery.mailer_for(settings)
     scanned: float | None = None
+    scanned_day: date | None = None
     while not stop.is_set():
-        scan = scanned is None or time.monotonic() - scanned >= REMINDER_SCAN_SECONDS
         try:
+            day = await _service_day(sessions, settings)
+            stale = scanned is None or time.monotonic() - scanned >= REMINDER_SCAN_SECONDS
+            scan = stale or day != scanned_day
             await run_once(sessions, settings, mailer, find_reminders=scan)
-            scanned = time.monotonic() if scan else scanned
+            if scan:
+                scanned, scanned_day = time.monotonic(), day
         except Exception:
             log.exception("the notification worker's round failed; trying again later")
         try:

@@ -10,9 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from app import clock
 from app.cli import main
 from app.main import create_app
+from app.notifications.models import Notification
 from app.settings import get_settings
 from tests.databases import settings_for
 from tests.notifications.walk import give_addresses
@@ -83,3 +86,35 @@ class TestInProcess:
             await file_one(app)
             await asyncio.sleep(0.3)
         assert list(tmp_path.glob("*.eml")) == []
+
+    async def test_a_moved_test_clock_is_looked_at_in_the_next_round_not_minutes_later(
+        self, throwaway: str, tmp_path: Path
+    ) -> None:
+        settings = settings_for(
+            throwaway,
+            worker="in-process",
+            mail_dir=str(tmp_path),
+            worker_poll_seconds=0.05,
+            test_clock=True,
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            await file_one(app)
+            await asyncio.sleep(0.3)  # the first rounds look for reminders: none is due yet
+            assert await reminders_of(app) == []
+            async with app.state.sessionmaker() as session:
+                await clock.advance(session, 30)  # the RG decision is now weeks late
+                await session.commit()
+            for _ in range(100):  # well before REMINDER_SCAN_SECONDS
+                if await reminders_of(app):
+                    break
+                await asyncio.sleep(0.05)
+            assert await reminders_of(app) == ["deadline.missed"]
+
+
+async def reminders_of(app: FastAPI) -> list[str]:
+    async with app.state.sessionmaker() as session:
+        kinds = await session.scalars(
+            select(Notification.kind).where(Notification.kind.like("deadline.%")).distinct()
+        )
+        return list(kinds.all())
