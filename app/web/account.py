@@ -42,6 +42,8 @@ from app.web.pages import (
 router = APIRouter(route_class=PageRoute)
 SignedIn = Annotated[Page, Depends(signed_in())]
 WRONG = N_("The username or the password is wrong.")
+ENTER_USERNAME = N_("Enter your username")
+ENTER_PASSWORD = N_("Enter your password")
 CHOOSE = N_("Choose English or Welsh.")
 SAVED = {
     "1": N_("Your language preference is saved."),
@@ -96,8 +98,12 @@ async def sign_in_form(page: Annotated[Page, AnyPage], next: str | None = None) 
 async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPage]) -> Response:
     form = await checked_sign_in_form(request)
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
-    next_path = local_path(str(form.get("next") or "")) or "/"
+    # `next` comes with the form, or in the address it was posted to (`/sign-in?next=…`)
+    sent_from = form.get("next") or request.query_params.get("next") or ""
+    next_path = local_path(str(sent_from)) or "/"
     sealed = str(form.get("kept") or "")  # a form typed before the session ended (app.web.kept)
+    if missing := _missing(username, password):  # as the API's 422, before any attempt counts
+        return _sign_in_again(page, username, next_path, missing, 422, sealed)
     address = request.client.host if request.client else None
     user = await identity.authenticate(
         page.session, page.settings, username, password, address=address, now=now
@@ -121,11 +127,28 @@ async def sign_in(request: Request, now: RequestNow, page: Annotated[Page, AnyPa
     return response
 
 
-def _sign_in_again(
-    page: Page, username: str, next_path: str, message: str, status: int, sealed: str = ""
-) -> Response:
+def _missing(username: str, password: str) -> FormErrors:
     errors = FormErrors()
-    errors.add("username", message)
+    if not username.strip():
+        errors.add("username", core.gettext(ENTER_USERNAME))
+    if not password:
+        errors.add("password", core.gettext(ENTER_PASSWORD))
+    return errors
+
+
+def _sign_in_again(
+    page: Page,
+    username: str,
+    next_path: str,
+    message: str | FormErrors,
+    status: int,
+    sealed: str = "",
+) -> Response:
+    """The sign-in form again: `message` is said of the username (a wrong password must not say
+    which of the two was wrong), or the fields left empty."""
+    errors = message if isinstance(message, FormErrors) else FormErrors()
+    if not isinstance(message, FormErrors):
+        errors.add("username", message)
     token = sign_in_token(page.request)
     page.cookies[SIGN_IN_COOKIE] = token
     return page.render(
@@ -135,7 +158,6 @@ def _sign_in_again(
         next=None if next_path == "/" else next_path,
         username=username,
         errors=errors,
-        error_count=1,
         kept=sealed or None,
     )
 

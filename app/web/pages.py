@@ -218,7 +218,7 @@ async def _form_with_token(
         raise CsrfRefused("This form was sent from another site, so nothing was changed.")
     form = await request.form()
     sent = form.get("csrf_token")
-    if tokenless and sent is None and expected is None:
+    if tokenless and sent is None:
         return form
     if expected is None or not sessions.csrf_matches(expected, str(sent) if sent else None):
         raise CsrfRefused(EXPIRED)
@@ -236,10 +236,11 @@ async def checked_form(request: Request, page: Page) -> FormData:
 async def checked_sign_in_form(request: Request) -> FormData:
     """The sign-in form, whose CSRF token is the sign-in cookie's (there is no session yet).
 
-    A sign-in sent with neither the token nor its cookie (a client that posts `username` and
-    `password` alone, as WEB.md names the form's fields) is taken as `/auth/token` takes it:
-    what guards it is the `Origin` check, which a browser sends with every cross-site POST, and
-    the throttle. A token that is sent must match its cookie."""
+    A sign-in sent without the token (a client that posts `username` and `password` alone, as
+    the form's fields are named, whether or not it kept the cookie of an earlier look at the
+    form) is taken as `/auth/token` takes it: what guards it is the `Origin` check, which a
+    browser sends with every cross-site POST, and the throttle. A token that is sent must match
+    its cookie."""
     return await _form_with_token(request, request.cookies.get(SIGN_IN_COOKIE), tokenless=True)
 
 

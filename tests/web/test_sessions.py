@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,6 +104,63 @@ class TestSignIn:
         )
         assert answer.status_code == 303
         assert client.cookies.get("nrm_session")
+
+    async def test_the_two_fields_alone_sign_in_after_a_look_at_the_form_too(
+        self, client: httpx.AsyncClient, responder: AppUser
+    ) -> None:
+        # A client that opened the form (and so holds its cookie) but posts only the two named
+        # fields is taken as /auth/token takes it: the same rule with the cookie or without.
+        await client.get("/sign-in")
+        answer = await client.post(
+            "/sign-in",
+            data={"username": responder.username, "password": "correct-horse-battery-staple"},
+        )
+        assert answer.status_code == 303
+        assert client.cookies.get("nrm_session")
+
+    async def test_next_may_come_in_the_address_the_form_is_posted_to(
+        self, client: httpx.AsyncClient, responder: AppUser
+    ) -> None:
+        answer = await client.post(
+            "/sign-in?next=/referrals",
+            data={"username": responder.username, "password": "correct-horse-battery-staple"},
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/referrals"
+
+    async def test_next_in_the_address_is_a_local_path_only(
+        self, client: httpx.AsyncClient, responder: AppUser
+    ) -> None:
+        answer = await client.post(
+            "/sign-in?next=//evil.example/",
+            data={"username": responder.username, "password": "correct-horse-battery-staple"},
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/"
+
+    @pytest.mark.parametrize(
+        ("fields", "missing"),
+        [
+            ({"username": "", "password": ""}, ["username", "password"]),
+            ({"username": "someone", "password": ""}, ["password"]),
+            ({"password": "correct-horse-battery-staple"}, ["username"]),
+        ],
+    )
+    async def test_an_empty_field_is_422_by_its_field_and_counts_no_attempt(
+        self,
+        client: httpx.AsyncClient,
+        db: AsyncSession,
+        fields: dict[str, str],
+        missing: list[str],
+    ) -> None:
+        answer = await client.post("/sign-in", data=fields)
+        assert answer.status_code == 422
+        for name in missing:
+            assert f'href="#{name}"' in answer.text
+        assert "Enter your" in answer.text
+        assert not client.cookies.get("nrm_session")
+        attempts = await db.scalars(select(AuditEvent).where(AuditEvent.action.like("auth.%")))
+        assert attempts.all() == []
 
     async def test_sign_in_with_a_wrong_csrf_token_is_403(
         self, client: httpx.AsyncClient, responder: AppUser
