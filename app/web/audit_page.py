@@ -76,9 +76,10 @@ async def render(
     values = FormValues.of(page.request.query_params)
     errors = FormErrors()
     filters = filters_of(values, errors)
-    checked = await _verified(page, now) if verify else None
+    checkpoint = await _checkpoint(page, now)  # first, so that a check covers the newest
+    checked = await _verified(page) if verify else None
     if filters is None:
-        return _rendered(page, values, errors, [], None, checked, status_code=422)
+        return _rendered(page, values, errors, [], None, checked, checkpoint, status_code=422)
     try:
         found = await audit_api.list_events(
             page.session,
@@ -88,8 +89,10 @@ async def render(
         )
     except ValidationFailed as exc:  # a cursor this page did not sign: say so, no link
         errors.items.extend(("", translate(e.message)) for e in exc.errors)
-        return _rendered(page, values, errors, [], None, checked, status_code=422)
-    return _rendered(page, values, errors, found.items, found.next_cursor, checked, cursor=cursor)
+        return _rendered(page, values, errors, [], None, checked, checkpoint, status_code=422)
+    return _rendered(
+        page, values, errors, found.items, found.next_cursor, checked, checkpoint, cursor=cursor
+    )
 
 
 def filters_of(values: FormValues, errors: FormErrors) -> EventFilters | None:
@@ -152,18 +155,22 @@ def _moment(text: str) -> datetime:
         raise ValueError(WRONG_TIME) from None
 
 
-async def _verified(page: Page, now: datetime) -> tuple[VerifyRead, CheckpointRead | None]:
-    """`GET /audit/verify` and `GET /audit/checkpoints/latest`, as the API answers them: the
-    walk in a read-only session of its own (as the API's `ReadOnlyDbSession`)."""
-    try:  # first, so that the walk checks the newest (extended over the events since)
-        checkpoint = await audit_api.latest_checkpoint(
+async def _checkpoint(page: Page, now: datetime) -> CheckpointRead | None:
+    """`GET /audit/checkpoints/latest`, as the API answers it: the newest signed checkpoint,
+    extended over the events since (None while the trail is empty). Shown on every visit."""
+    try:
+        return await audit_api.latest_checkpoint(
             page.actor, page.session, get_app_sessions(page.request), page.settings, now
         )
     except NotFound:
-        checkpoint = None
+        return None
+
+
+async def _verified(page: Page) -> VerifyRead:
+    """`GET /audit/verify`, as the API answers it: the walk in a read-only session of its own
+    (as the API's `ReadOnlyDbSession`)."""
     async with read_only_session(get_app_sessions(page.request)) as session:
-        report = await audit_api.verify(session, page.actor, page.settings)
-    return report, checkpoint
+        return await audit_api.verify(session, page.actor, page.settings)
 
 
 def _rendered(
@@ -172,13 +179,13 @@ def _rendered(
     errors: FormErrors,
     items: list[Any],
     next_cursor: str | None,
-    checked: tuple[VerifyRead, CheckpointRead | None] | None,
+    report: VerifyRead | None,
+    checkpoint: CheckpointRead | None,
     *,
     cursor: str | None = None,
     status_code: int = 200,
 ) -> Response:
     kept = [(k, v) for k, v in page.request.query_params.multi_items() if k in FILTERS and v]
-    report, checkpoint = checked if checked else (None, None)
     return page.render(
         "audit.html",
         status_code=status_code,
@@ -188,7 +195,7 @@ def _rendered(
         next_url=f"/audit?{urlencode([*kept, ('cursor', next_cursor)])}" if next_cursor else None,
         first_url=f"/audit?{urlencode(kept)}",
         first=cursor is None,
-        checked=checked is not None,
+        checked=report is not None,
         report=report,
         checkpoint=checkpoint,
         action_choices=oversight_words.action_choices(),

@@ -224,6 +224,23 @@ class TestVerification:
             e["seq"] for e in await api_events(client, scene, track="victim")
         ]
 
+    async def test_the_latest_signed_checkpoint_is_shown_on_every_visit(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        # WEB.md: /audit shows the verification and the latest signed checkpoint; the walk
+        # waits for the button, the checkpoint does not.
+        await sign_in(client, scene.cast.auditor.username)
+        plain = await client.get("/audit")
+        assert plain.status_code == 200
+        assert "Events checked" not in plain.text
+        latest = await client.get(
+            "/api/v1/audit/checkpoints/latest", headers=scene.cast.auditor.headers
+        )
+        assert latest.status_code == 200
+        assert 'id="checkpoint"' in plain.text
+        assert latest.json()["public_key"] in plain.text
+        assert "nrm audit verify --checkpoint" in plain.text
+
     async def test_a_changed_event_is_reported_with_what_it_means(
         self, client: httpx.AsyncClient, scene: Scene, db: AsyncSession
     ) -> None:
