@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -202,14 +203,25 @@ async def settle(
         )
 
 
+_ADDRESS = re.compile(r"[^\s'\"<>(),;:@]+@[^\s'\"<>(),;:]+")
+
+
+def scrubbed(problem: str) -> str:
+    """A delivery failure as it is kept and audited: an SMTP server's refusal often quotes the
+    address it refused, and an address is personal data that neither `last_error` nor the
+    audit trail may hold (they name recipients by user id or mailbox code)."""
+    return _ADDRESS.sub("<address>", problem)[:500]
+
+
 async def _send(mailer: delivery.Mailer, item: Outgoing) -> str | None:
     if item.message is None:
         return item.problem
     try:
         await mailer.send(item.message)
     except Exception as exc:  # noqa: BLE001 - any failure to hand over is retried
-        log.warning("notification %s not delivered: %s", item.id, exc)
-        return f"{type(exc).__name__}: {exc}"[:500]
+        problem = scrubbed(f"{type(exc).__name__}: {exc}")
+        log.warning("notification %s not delivered: %s", item.id, problem)
+        return problem
     return None
 
 

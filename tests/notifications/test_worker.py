@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtplib import SMTPRecipientRefused, SMTPRecipientsRefused
 from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -287,3 +288,40 @@ async def test_a_batch_reads_its_recipients_in_one_statement_for_users_and_one_f
     assert len(recipients) == 5  # four people and the unit's mailbox
     assert len(statements) == 2, shown(statements)
     assert all(item.message is not None for item in batch)
+
+
+class RefusesTheRecipient:
+    """A server's refusal that quotes the address it refused, as SMTP servers do."""
+
+    async def send(self, message: EmailMessage) -> None:
+        refused = SMTPRecipientRefused(550, "5.1.1 No such user", str(message["To"]))
+        raise SMTPRecipientsRefused([refused])
+
+
+async def test_a_refusal_quoting_the_address_is_kept_and_audited_without_it(
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    cast: Cast,
+) -> None:
+    case = await file_case(client, cast.responder)
+    settings = worker_settings(app, mail_max_attempts=1)
+    await deliver(app, sessions, settings, RefusesTheRecipient())
+    [row] = [r for r in await outbox(db, case.id) if r.user_id == cast.responder.id]
+    assert row.status == "failed"
+    assert row.last_error is not None
+    assert "SMTPRecipientsRefused" in row.last_error
+    assert "550" in row.last_error
+    assert "@" not in row.last_error
+    failed = await events(db, "notification.failed")
+    assert failed
+    assert all("@" not in str(e.changes) for e in failed)
+    assert address(cast.responder) not in str([e.changes for e in failed])
+
+
+def test_scrubbing_keeps_the_words_and_drops_every_address() -> None:
+    problem = "SMTPRecipientsRefused: [550 'No such user' 'bob.o-neill+x@example.org.uk', <a@b.cy>]"
+    assert worker.scrubbed(problem) == (
+        "SMTPRecipientsRefused: [550 'No such user' '<address>', <<address>>]"
+    )
