@@ -11,17 +11,13 @@ from app.letters.models import LetterKind
 from app.schemas import ResponseModel
 
 
-class AuditorLetterRead(ResponseModel):
-    """A letter as an auditor sees it: that it was written, for which decision, and when."""
+class LetterRead(ResponseModel):
+    """A letter in a referral's representation, for everyone who may read the referral
+    (auditors too): `language` is the person's correspondence language (`cy`: Welsh and
+    English in one document, Welsh first). Its content is only in the PDF."""
 
     id: uuid.UUID
     kind: LetterKind
     decision_id: uuid.UUID
-    created_at: datetime
-
-
-class LetterRead(AuditorLetterRead):
-    """A letter as those who work the case see it; `language` is the person's correspondence
-    language (`cy`: Welsh and English in one document, Welsh first)."""
-
     language: Literal["en", "cy"]
+    created_at: datetime

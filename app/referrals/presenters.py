@@ -19,7 +19,7 @@ from app.days import wales_date
 from app.identity.models import User
 from app.identity.principal import Principal
 from app.identity.roles import Role
-from app.letters.schemas import AuditorLetterRead, LetterRead
+from app.letters.schemas import LetterRead
 from app.referrals.models import Decision, Note, ReconsiderationRequest, Referral
 from app.referrals.schemas import (
     AgeGroup,
@@ -229,9 +229,7 @@ def pseudonymised(referral: Referral, secret: str) -> AuditorReferralRead:
         reconsideration_requests=[
             auditor_reconsideration(r) for r in referral.reconsideration_requests
         ],
-        letters=[
-            AuditorLetterRead.model_validate(x, from_attributes=True) for x in referral.letters
-        ],
+        letters=[LetterRead.model_validate(x, from_attributes=True) for x in referral.letters],
     )
 
 

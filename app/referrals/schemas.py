@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from app.identity.roles import Sector
-from app.letters.schemas import AuditorLetterRead, LetterRead
+from app.letters.schemas import LetterRead
 from app.referrals.vocabulary import (
     ExploitationLocation,
     ExploitationType,
@@ -215,7 +215,7 @@ class AuditorReferralRead(ResponseModel):
     deadlines: Deadlines
     decisions: list[AuditorDecisionRead]
     reconsideration_requests: list[AuditorReconsiderationRead]
-    letters: list[AuditorLetterRead]
+    letters: list[LetterRead]
 
 
 class ReferralSummary(ResponseModel):

@@ -136,12 +136,17 @@ class TestRepresentation:
             assert set(letter) == {"id", "kind", "decision_id", "language", "created_at"}
             assert (letter["kind"], letter["decision_id"]) == ("rg_positive", case.decision_id)
 
-    async def test_an_auditor_sees_that_letters_were_written_but_not_the_persons_language(
+    async def test_an_auditor_sees_the_same_list_as_everyone_who_may_read_the_referral(
         self, client: httpx.AsyncClient, cast: Cast
     ) -> None:
+        # CASEWORK lists the letters with their language for users who may read the referral;
+        # the auditor's pseudonymised view leaves out what API.md names, never the letters.
         case = await drive(client, cast, "recovery_period")
         [letter] = await letters_of(client, cast.auditor, case)
-        assert set(letter) == {"id", "kind", "decision_id", "created_at"}
+        assert set(letter) == {"id", "kind", "decision_id", "language", "created_at"}
+        assert letter["language"] == "en"
+        [theirs] = await letters_of(client, cast.responder, case)
+        assert letter == theirs
 
     async def test_the_command_that_writes_a_letter_returns_it_in_its_representation(
         self, client: httpx.AsyncClient, cast: Cast
