@@ -168,7 +168,7 @@ async def sign_out(request: Request, page: Annotated[Page, AnyPage]) -> Response
         await checked_form(request, page)
     await sessions.end(page.session, request.cookies.get(SESSION_COOKIE))
     response = page.redirect("/sign-in")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_cookie(response, page.settings, SESSION_COOKIE, "", 0)  # with every cookie's attributes
     return response
 
 

@@ -196,6 +196,10 @@ class TestSessionEnd:
         cookie = client.cookies.get("nrm_session")
         answer = await client.post("/sign-out", data={"csrf_token": signed_in.csrf})
         assert answer.status_code == 303
+        [cleared] = [c for c in answer.headers.get_list("set-cookie") if "nrm_session=" in c]
+        assert "Max-Age=0" in cleared  # removed with the attributes every cookie has
+        assert "HttpOnly" in cleared
+        assert "SameSite=lax" in cleared
         client.cookies.set("nrm_session", cookie or "")
         again = await client.get("/me")
         assert again.status_code == 303
