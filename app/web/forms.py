@@ -69,9 +69,11 @@ class FormErrors:
         return None
 
     def summary(self) -> list[dict[str, str]]:
-        """The error summary's list: each message a link to its field."""
+        """The error summary's list: each message a link to its field; a message of no field
+        (someone changed the referral meanwhile, a form sent before) links to the anchor given
+        for "", else to the page's main content, so that every item is a link (WEB.md)."""
         return [
-            {"text": text, "href": "#" + self.anchors.get(name, name)} if name else {"text": text}
+            {"text": text, "href": "#" + self.anchors.get(name, name or "main-content")}
             for name, text in self.items
         ]
 
