@@ -41,6 +41,7 @@ from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, once, signed_in
+from app.web.referral_fields import YES_NO
 from app.web.routing_view import routing_forms
 
 router = APIRouter(route_class=PageRoute)
@@ -153,7 +154,7 @@ class CommandForm:
     done: str
     versioned: bool = True
     omit_blank: frozenset[str] = frozenset()  # blank is missing (or None), not ""
-    booleans: frozenset[str] = frozenset()  # radios "yes"/"no"; none chosen is missing
+    booleans: frozenset[str] = frozenset()  # radios "true"/"false"; none chosen is missing
     plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
     name: str = ""  # the form on the page, shown again with what was typed after a refusal
     prefix: str = ""  # of its controls' names, when another form on the page has the same field
@@ -182,9 +183,7 @@ class CommandForm:
             value = values.get(self.control(name))
             if value == "" and name in self.omit_blank | self.booleans:
                 continue
-            data[name] = (
-                {"yes": True, "no": False}.get(value, value) if name in self.booleans else value
-            )
+            data[name] = YES_NO.get(value, value) if name in self.booleans else value
         return data
 
 
