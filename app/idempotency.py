@@ -1,5 +1,6 @@
 """Idempotent creation: `Idempotency-Key` on POST /referrals and POST /duty-to-notify (API.md),
-and the hidden key of the web forms that create (a referral, a report, an organisation, a user).
+and the hidden key of the web forms that create (a referral, a report, an organisation, a user)
+or run a command on a referral's page or an immigration record (a form sent twice changes once).
 
 A retry by the same user to the same endpoint with the same key and the same body (equal as
 canonical JSON) gets the first response again (status, body, `Location`, `ETag`) and creates

@@ -8,7 +8,10 @@
   of the referral), the immigration record, and its form: change (the record's version as
   `If-Match`, from a hidden field) or, where there is no record yet, create
   (`If-None-Match: *`).
-* `POST /immigration/{referral_id}`: the form, run as `PUT /referrals/{id}/immigration`.
+* `POST /immigration/{referral_id}`: the form, run as `PUT /referrals/{id}/immigration`, once
+  per the form's hidden `idempotency_key` (new at each render, `pages.once`): a form sent twice
+  answers the second time as the first. A refusal is not remembered (its claim of the key rolls
+  back with it): the form, corrected, may be sent again with the same key.
 
 They call the compartment's own service, as its router does: the same role gate (403 for every
 other role, before anything is read), the same order (422, 404, 412), the same audit events
@@ -34,8 +37,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import labels
-from app.errors import NotFound, PreconditionFailed
+from app import idempotency, labels
+from app.errors import IdempotencyKeyReused, NotFound, PreconditionFailed
 from app.http import RequestNow
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
@@ -48,7 +51,7 @@ from app.schemas import RequestModel
 from app.web import extensions, rendering
 from app.web.forms import FormErrors, FormValues
 from app.web.outcome_view import read_outcome
-from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Page, Depends(signed_in(Permission.READ_IMMIGRATION))]
@@ -64,6 +67,9 @@ CHANGED = N_(
 )
 STATUS_NOW = N_("Its immigration status is now: %(status)s.")
 NONE_NOW = N_("No immigration record is recorded for this referral.")
+SENT_BEFORE = N_(
+    "This form was sent before with other answers. Check your answers and send it again."
+)
 DONE = {
     "created": N_("The immigration record is saved"),
     "changed": N_("The immigration record is changed"),
@@ -134,9 +140,11 @@ async def _record_page(
     notice: str | None = None,
     stale: bool = False,
     status_code: int = 200,
+    key: str = "",
 ) -> Response:
     """The outcome and the record, each read audited as the API's reads are (404 when there
-    is no such referral), with the form filled from the record or from what was typed."""
+    is no such referral), with the form filled from the record or from what was typed, and its
+    idempotency key: the one sent, or a new one."""
     outcome = await read_outcome(page.session, page.actor, referral_id, now=now)
     record = await _record_or_none(page, referral_id, now)
     errors = errors or FormErrors()
@@ -156,6 +164,7 @@ async def _record_page(
         values=values or _values_of(record),
         errors=errors,
         notice=gettext(notice) if notice else None,
+        idempotency_key=key or str(uuid.uuid4()),
     )
 
 
@@ -195,32 +204,48 @@ async def save_record(
     version as `If-Match`), as `PUT /referrals/{id}/immigration` does."""
     values = FormValues.of(await checked_form(request, page))
     errors = FormErrors(plain=PLAIN)
+    key = values.get("idempotency_key") or str(uuid.uuid4())
     try:
         body = ImmigrationWrite.model_validate(_body(values))
     except ValidationError as exc:
         errors.add_validation(exc)
         return await _record_page(
-            page, referral_id, now, values=values, errors=errors, status_code=422
+            page, referral_id, now, values=values, errors=errors, status_code=422, key=key
         )
     version = values.get("version")
+
+    async def put() -> idempotency.StoredResponse:
+        await service.put(
+            page.session,
+            page.actor.audit_ref(),
+            referral_id,
+            status=body.status,
+            home_office_reference=body.home_office_reference,
+            if_match=f'"{version}"' if version else None,
+            if_none_match=None if version else "*",
+            now=now,
+        )
+        done = "changed" if version else "created"
+        return idempotency.StoredResponse(
+            303, None, {"Location": f"/immigration/{referral_id}?done={done}"}
+        )
+
+    posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
     try:
-        async with page.session.begin_nested():
-            await service.put(
-                page.session,
-                page.actor.audit_ref(),
-                referral_id,
-                status=body.status,
-                home_office_reference=body.home_office_reference,
-                if_match=f'"{version}"' if version else None,
-                if_none_match=None if version else "*",
-                now=now,
+        async with page.session.begin_nested():  # a refusal rolls back the key's claim too
+            answer = await once(
+                page, f"/immigration/{referral_id}", key, posted, now=now, create=put
             )
     except (PreconditionFailed, StaleDataError):
         return await _record_page(
-            page, referral_id, now, values=values, stale=True, status_code=412
+            page, referral_id, now, values=values, stale=True, status_code=412, key=key
         )
-    done = "changed" if version else "created"
-    return page.redirect(f"/immigration/{referral_id}?done={done}")
+    except IdempotencyKeyReused:
+        errors.add("", gettext(SENT_BEFORE))
+        return await _record_page(
+            page, referral_id, now, values=values, errors=errors, status_code=422
+        )
+    return page.redirect(str(answer.headers["Location"]))
 
 
 SECTION = extensions.Section(

@@ -89,6 +89,9 @@ def errors_of(fields: Iterable[FieldError]) -> list[tuple[str, str]]:
     return [(f.field, translate(f.message)) for f in fields]
 
 
+OLD_BOOLEANS = {"true": "yes", "false": "no"}  # what yes/no radios sent before the API's codes
+
+
 class FormValues:
     """What was posted, to fill the form again: one value or all values of a field."""
 
@@ -122,7 +125,10 @@ class FormValues:
         return self._lists.get(name, [])
 
     def checked(self, name: str, value: str) -> bool:
-        return value in self.all(name)
+        """Whether the control with this value was chosen (a `true`/`false` radio also when an
+        older page sent `yes`/`no` for it)."""
+        posted = self.all(name)
+        return value in posted or OLD_BOOLEANS.get(value, value) in posted
 
     def items_of(self, name: str, items: Iterable[Any]) -> list[dict[str, Any]]:
         """GOV.UK radio or checkbox items from (value, text[, hint]) or dicts, checked as

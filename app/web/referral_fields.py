@@ -1,7 +1,7 @@
 """The referral form's fields → the API's body (`ReferralCreate`), and the plain words for a
 field left empty.
 
-Only shape is read here (a date from its three boxes, a number from its text, yes or no); every
+Only shape is read here (a date from its three boxes, a number from its text, true or false); every
 rule is the API's, checked by the same schema and the intake service.
 """
 
@@ -14,7 +14,9 @@ from app.i18n.core import gettext
 from app.i18n.core_noop import N_
 from app.web.forms import FormErrors, FormValues
 
-YES_NO = {"yes": True, "no": False}
+YES_NO = {"true": True, "false": False, "yes": True, "no": False}
+"""A yes/no question's answer: the radios send the API's codes, `true` and `false`; `yes` and
+`no` (what the radios sent before) are still read, so that a page open since then still works."""
 
 REQUIRED = {
     "potential_victim.gender": N_("Select the person's gender"),

@@ -82,7 +82,7 @@ async def file_referral(request: Request, page: FirstResponder, now: RequestNow)
         async with page.session.begin_nested():
             location = await _file_once(page, form, key, body, now=now)
     except ConsentRequired as exc:
-        if values.get("consent.given") == "no":
+        if referral_fields.YES_NO.get(values.get("consent.given")) is False:
             return page.redirect(_duty_to_notify_url(values))
         errors.add("consent.given", gettext(referral_fields.REQUIRED["consent.given"]))
         del exc

@@ -5,6 +5,10 @@ and withdrawal, each where the workflow's table allows it.
 A read is a `referral.viewed` event like the API's. Each command's form carries the referral's
 version, which the command compares as `If-Match` (notes take none, as in the API); a refusal
 shows the page again with the referral as it now stands, the reason, and the typed text kept.
+Each form carries a hidden `idempotency_key` too, new at every render (one per form): the
+command runs once per key (`pages.once`), so a form sent twice answers the second time as the
+first (the same 303) and changes nothing more. A refusal is not remembered: its claim of the
+key rolls back with it, and the form, corrected, may be sent again with the same key.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import labels
+from app import idempotency, labels
 from app.days import wales_date
-from app.errors import AppError, PreconditionFailed
+from app.errors import AppError, IdempotencyKeyReused, PreconditionFailed
 from app.http import RequestNow
 from app.i18n.core import gettext
 from app.i18n.core_noop import N_
@@ -36,7 +40,8 @@ from app.web import kept, timeline_page
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, checked_form, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
+from app.web.referral_fields import YES_NO
 from app.web.routing_view import routing_forms
 
 router = APIRouter(route_class=PageRoute)
@@ -53,6 +58,9 @@ KEPT_BACK = N_(
     "has not been sent: check it, then send it."
 )
 STATUS_NOW = N_("Its status is now: %(status)s.")
+SENT_BEFORE = N_(
+    "This form was sent before with other answers. Check your answers and send it again."
+)
 DONE = {
     "filed": N_("Referral filed"),
     "note": N_("Your note is added"),
@@ -103,8 +111,10 @@ async def _render(
     success: bool = False,
     status_code: int = 200,
     sent: str = "",
+    key: str = "",
 ) -> Response:
-    """The referral's page; every render is a read of its personal data, audited as the API's."""
+    """The referral's page; every render is a read of its personal data, audited as the API's.
+    Each form gets a new idempotency key, but the form just sent keeps its own (`key`)."""
     view = presenters.for_viewer(referral, page.actor, page.settings.secret_key)
     kind = "full" if isinstance(view, ReferralRead) else "pseudonymised"
     await access.record_view(page.session, page.actor, referral, view=kind, now=now)
@@ -126,6 +136,7 @@ async def _render(
         success=success,
         sent=sent,
         timeline_url=timeline_page.url_for(page.actor, referral),
+        form_key=lambda name: key if key and name == sent else str(uuid.uuid4()),
         **decision_forms(referral, allowed, today, values, sent),
         **await case_forms(page.session, referral, page.actor, allowed, sent),
         **await routing_forms(page.session, referral, allowed, sent, language=page.language),
@@ -143,7 +154,7 @@ class CommandForm:
     done: str
     versioned: bool = True
     omit_blank: frozenset[str] = frozenset()  # blank is missing (or None), not ""
-    booleans: frozenset[str] = frozenset()  # radios "yes"/"no"; none chosen is missing
+    booleans: frozenset[str] = frozenset()  # radios "true"/"false"; none chosen is missing
     plain: Mapping[str, str] = field(default_factory=dict)  # a missing answer's plain request
     name: str = ""  # the form on the page, shown again with what was typed after a refusal
     prefix: str = ""  # of its controls' names, when another form on the page has the same field
@@ -172,20 +183,20 @@ class CommandForm:
             value = values.get(self.control(name))
             if value == "" and name in self.omit_blank | self.booleans:
                 continue
-            data[name] = (
-                {"yes": True, "no": False}.get(value, value) if name in self.booleans else value
-            )
+            data[name] = YES_NO.get(value, value) if name in self.booleans else value
         return data
 
 
 async def run_command(
     request: Request, page: Page, referral_id: uuid.UUID, now: datetime, form: CommandForm
 ) -> Response:
-    """Parse the form into the command's body, run it as the API does, go back to the page."""
+    """Parse the form into the command's body, run it as the API does (once per the form's
+    key), go back to the page."""
     values = FormValues.of(await checked_form(request, page)).keyed(KEYS.get(form.name, {}))
     errors = FormErrors(plain=form.plain, anchors=form.anchors)
     version = values.get("version")
-    again = partial(_again, page, referral_id, now, values, errors, sent=form.name)
+    key = values.get("idempotency_key") or str(uuid.uuid4())
+    again = partial(_again, page, referral_id, now, values, errors, sent=form.name, key=key)
     try:
         body = form.schema.model_validate(form.body(values, errors))
     except ValidationError as exc:
@@ -193,17 +204,31 @@ async def run_command(
         return await again(422)
     if errors:  # what the form's own reading found (a date that is not one)
         return await again(422)
+
+    async def run() -> idempotency.StoredResponse:
+        done = await form.run(
+            page.session,
+            page.actor,
+            referral_id,
+            expected_version=f'"{version}"' if form.versioned else None,
+            body=body,
+            now=now,
+            settings=page.settings,
+        )
+        if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
+            location = MOVED  # no longer their unit's to see: back to their queue
+        else:
+            location = f"/referrals/{referral_id}?done={form.done}"
+        return idempotency.StoredResponse(303, None, {"Location": location})
+
+    posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
+    endpoint = f"/referrals/{referral_id}/{form.done}"
     try:
-        async with page.session.begin_nested():
-            done = await form.run(
-                page.session,
-                page.actor,
-                referral_id,
-                expected_version=f'"{version}"' if form.versioned else None,
-                body=body,
-                now=now,
-                settings=page.settings,
-            )
+        async with page.session.begin_nested():  # a refusal rolls back the key's claim too
+            answer = await once(page, endpoint, key, posted, now=now, create=run)
+    except IdempotencyKeyReused:
+        errors.add("", gettext(SENT_BEFORE))
+        return await again(422, key="")
     except AppError as exc:
         if exc.status == 404 or (exc.status == 403 and not exc.slug.startswith("separation")):
             raise
@@ -211,9 +236,7 @@ async def run_command(
         if not stale:
             errors.add_problem(exc, rename=form.control)
         return await again(exc.status, stale=stale)
-    if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
-        return page.redirect(MOVED)  # no longer their unit's to see: back to their queue
-    return page.redirect(f"/referrals/{referral_id}?done={form.done}")
+    return page.redirect(str(answer.headers["Location"]))
 
 
 def _changed(referral: Any) -> str:
@@ -232,25 +255,38 @@ async def _again(
     *,
     stale: bool = False,
     sent: str = "",
+    key: str = "",
 ) -> Response:
     """The page as the referral now stands, with what was typed and why it was refused (for a
-    stale version: that it changed, and its status now)."""
+    stale version: that it changed, and its status now); the form sent keeps its key."""
     referral = await queries.load(page.session, page.actor, referral_id, fresh=True)
     if stale:
         errors.add("", _changed(referral))
     return await _render(
-        page, referral, now, values=values, errors=errors, status_code=status_code, sent=sent
+        page,
+        referral,
+        now,
+        values=values,
+        errors=errors,
+        status_code=status_code,
+        sent=sent,
+        key=key,
     )
 
 
-NOTE = CommandForm(case_commands.add_note, NoteCreate, ("text",), "note", versioned=False)
+NOTE = CommandForm(
+    case_commands.add_note, NoteCreate, ("text",), "note", versioned=False, name="note"
+)
 RECONSIDERATION_REQUEST = CommandForm(
     decision_commands.request_reconsideration,
     ReconsiderationCreate,
     ("grounds",),
     "reconsideration",
+    name="request_reconsideration",
 )
-WITHDRAW = CommandForm(case_commands.withdraw, WithdrawRequest, ("reason",), "withdrawn")
+WITHDRAW = CommandForm(
+    case_commands.withdraw, WithdrawRequest, ("reason",), "withdrawn", name="withdraw"
+)
 
 
 @router.post("/referrals/{referral_id}/notes")
