@@ -163,7 +163,8 @@ def _language_link(data: ReportData, url: str | None) -> str:
     href = html.escape(url, quote=True)
     name = LANGUAGE_NAMES[other]
     return (
-        f'<p class="language"><a href="{href}" hreflang="{other}" lang="{other}">{name}</a></p>\n'
+        f'<header><p class="language"><a href="{href}" hreflang="{other}" lang="{other}">'
+        f"{name}</a></p></header>\n"
     )
 
 
