@@ -357,6 +357,7 @@ def _sign_in_keeping(request: Request, carried: kept.Carried) -> Response:
         session=None,  # type: ignore[arg-type]  # the sign-in form reads nothing
         settings=get_app_settings(request),
         language=language,
+        address=sign_in_url(carried.page),  # the page shown is the sign-in form
     )
     token = sign_in_token(request)
     page.cookies[SIGN_IN_COOKIE] = token
