@@ -139,14 +139,33 @@ def write(data: ReportData, out: Path) -> list[Path]:
 # --- The page -------------------------------------------------------------------------------
 
 
-def render(data: ReportData) -> str:
+LANGUAGE_NAMES = {core.ENGLISH: "English", core.WELSH: "Cymraeg"}
+"""The language link's text: each language's name in itself, as on every page."""
+
+
+def render(data: ReportData, other_language_url: str | None = None) -> str:
     """The whole page in the data's language: self-contained (inline SVG and CSS, no external
-    resource). Numbers are written the same in both languages."""
+    resource). Numbers are written the same in both languages. Served as a page of the web
+    service, it has the pages' link to the other language (`other_language_url`, the same
+    report in it); the API's document and `nrm report`'s file have none (the API follows
+    `Accept-Language`, not `?lang`)."""
     token = core.current_language.set(data.language)
     try:
-        return _page(data)
+        return _page(data, other_language_url)
     finally:
         core.current_language.reset(token)
+
+
+def _language_link(data: ReportData, url: str | None) -> str:
+    if url is None:
+        return ""
+    other = core.WELSH if data.language == core.ENGLISH else core.ENGLISH
+    href = html.escape(url, quote=True)
+    name = LANGUAGE_NAMES[other]
+    return (
+        f'<header><p class="language"><a href="{href}" hreflang="{other}" lang="{other}">'
+        f"{name}</a></p></header>\n"
+    )
 
 
 def _say(message: str, **parts: object) -> str:
@@ -155,7 +174,7 @@ def _say(message: str, **parts: object) -> str:
     return html.escape(text % parts if parts else text, quote=False)
 
 
-def _page(data: ReportData) -> str:
+def _page(data: ReportData, other_language_url: str | None = None) -> str:
     template = Template(resources.files("app.reports").joinpath("report.html").read_text("utf-8"))
     period = {"start": format_date(data.period.start), "end": format_date(data.period.end)}
     document = "\x00"  # a mark for the code element, put in after escaping
@@ -163,6 +182,7 @@ def _page(data: ReportData) -> str:
     months = _table(data.months, ("count", "duty_to_notify"), "referrals_by_month", _namer(data))
     return template.substitute(
         lang=data.language,
+        language_link=_language_link(data, other_language_url),
         title=_say(words.TITLE),
         lede=_say(words.PERIOD, **period),
         suppression=suppression.replace(document, "<code>docs/statistics.md</code>"),

@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
@@ -166,9 +167,21 @@ async def statistics_report(
 ) -> HTMLResponse:
     """The statistics of a period as one HTML page with tables and charts, for auditors: in
     Welsh under `Accept-Language: cy`, else English (the CSV behind it is the same in both)."""
+    return HTMLResponse(await report_page(session, settings, principal, now, date_from, date_to))
+
+
+async def report_page(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    now: datetime,
+    date_from: date | None,
+    date_to: date | None,
+    other_language_url: str | None = None,
+) -> str:
+    """The report's page, for the API and (with its language link) for the web service."""
     report.check_reader(principal)
     period = _period(settings, date_from, date_to, now)
     data = await report.gather(session, period=period, threshold=settings.suppression_threshold)
     # Drawing the charts is CPU work: keep it off the event loop.
-    page = await run_in_threadpool(report.render, data)
-    return HTMLResponse(page)
+    return await run_in_threadpool(report.render, data, other_language_url)

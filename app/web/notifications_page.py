@@ -186,5 +186,6 @@ async def retry(request: Request, page: Admin, notification_id: uuid.UUID) -> Re
     except NotificationNotFailed as exc:
         errors = FormErrors()
         errors.add("", translate(exc.detail))
+        page.address = _address(status, kind)  # the language link: the list as filtered
         return await render(page, status, kind, None, errors=errors, status_code=exc.status)
     return page.redirect(_address(status, kind, done="retried"))

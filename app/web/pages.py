@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from app import idempotency
 from app.errors import AppError, Forbidden, NotFound
@@ -85,6 +86,9 @@ class Page:
     web_session: WebSession | None = None
     principal: Principal | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+    address: str | None = None
+    """The page's own GET address (path and query), for a page shown in answer to a form sent
+    elsewhere; unset, `page_address` finds it from the request."""
 
     @property
     def actor(self) -> Principal:
@@ -122,7 +126,7 @@ class Page:
         return {
             "lang": self.language,
             "other_language": other,
-            "other_language_url": switch_language_url(self.request, other),
+            "other_language_url": switch_language_url(self.request, other, self.address),
             "user": self.user,
             "principal": self.principal,
             "csrf_token": self.web_session.csrf_token if self.web_session else None,
@@ -161,11 +165,44 @@ def set_cookie(
     )
 
 
-def switch_language_url(request: Request, language: str) -> str:
-    """The same page in the other language (its other query parameters kept)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+def switch_language_url(request: Request, language: str, address: str | None = None) -> str:
+    """The same page in the other language (its other query parameters kept): the page's own
+    GET address (`address`, else `page_address`), never the address a form was sent to."""
+    parts = urlsplit(address if address is not None else page_address(request))
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
     params.append(("lang", language))
-    return f"{request.url.path}?{urlencode(params)}"
+    return f"{parts.path}?{urlencode(params)}"
+
+
+def page_address(request: Request) -> str:
+    """The GET address of the page a request is answered with: its own, unless only other
+    methods answer at its path (a form's POST-only address: a note, a command, `/me/email`);
+    then the nearest path above it that answers GET (the page the form lives on), or `/`."""
+    path = request.url.path
+    query = f"?{request.url.query}" if request.url.query else ""
+    if _get_match(request, path) is not Match.PARTIAL:
+        return path + query  # a page, or no route at all (a 404 stays the same 404)
+    segments = path.rstrip("/").split("/")
+    while len(segments) > 1:
+        segments.pop()
+        candidate = "/".join(segments) or "/"
+        if _get_match(request, candidate) is Match.FULL:
+            return candidate + query
+    return "/" + query
+
+
+def _get_match(request: Request, path: str) -> Match:
+    """How the app's routes answer a GET of `path`: FULL, PARTIAL (other methods only), NONE."""
+    app = request.scope.get("app")
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    best = Match.NONE
+    for route in getattr(app, "routes", ()):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return match
+        if match is Match.PARTIAL:
+            best = match
+    return best
 
 
 async def get_page(request: Request, session: DbSession) -> Page:
@@ -321,6 +358,7 @@ def _sign_in_keeping(request: Request, carried: kept.Carried) -> Response:
         session=None,  # type: ignore[arg-type]  # the sign-in form reads nothing
         settings=get_app_settings(request),
         language=language,
+        address=sign_in_url(carried.page),  # the page shown is the sign-in form
     )
     token = sign_in_token(request)
     page.cookies[SIGN_IN_COOKIE] = token

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -43,17 +43,33 @@ SENT_BEFORE = N_(
 
 @router.get("/referrals/new")
 async def new_referral(page: FirstResponder) -> Response:
+    return await show_new(page)
+
+
+async def show_new(page: Page, template: str = "referral_form.html", **context: Any) -> Response:
+    """A new, empty form with a key of its own: on its page, or on a page that holds it (a
+    first responder's home page, `template` with its own `context`)."""
     values = FormValues({"potential_victim.correspondence_language": page.language})
-    return await show(page, values, referral_fields.errors(), str(uuid.uuid4()))
+    errors = referral_fields.errors()
+    return await show(page, values, errors, str(uuid.uuid4()), template=template, **context)
 
 
 async def show(
-    page: Page, values: FormValues, errors: FormErrors, key: str, status_code: int = 200
+    page: Page,
+    values: FormValues,
+    errors: FormErrors,
+    key: str,
+    status_code: int = 200,
+    *,
+    template: str = "referral_form.html",
+    **context: Any,
 ) -> Response:
+    """The form in `template` (which includes `_referral_form.html`), with what was typed."""
     authorities = await identity.list_local_authorities(page.session)
     return page.render(
-        "referral_form.html",
+        template,
         status_code=status_code,
+        **context,
         values=values,
         errors=errors,
         idempotency_key=key,

@@ -22,6 +22,7 @@ from app.identity.roles import Role
 from app.referrals import presenters, queries
 from app.referrals.schemas import ReferralSummary
 from app.referrals.workflow import Status
+from app.web import referral_form
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, signed_in
 from app.web.referral_fields import date_of
@@ -62,7 +63,9 @@ async def home(page: Page) -> Response:
     latest referrals (WEB.md "Pages")."""
     if page.actor.has(Role.FIRST_RESPONDER):
         items, names, more = await page_of(page, None, HOME_SIZE)
-        return page.render("home.html", items=items, names=names, more=more is not None)
+        return await referral_form.show_new(
+            page, "home.html", items=items, names=names, more=more is not None
+        )
     return page.render("home.html", items=[], names={}, more=False)
 
 

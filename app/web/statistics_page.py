@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from app import labels
 from app.db import read_only_session
@@ -38,7 +38,7 @@ from app.reports import router as reports_api
 from app.reports.schemas import Breakdown, OutputFormat
 from app.web import chart, numbers, oversight_words
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, signed_in
+from app.web.pages import Page, PageRoute, signed_in, switch_language_url
 from app.web.referral_fields import date_of
 
 router = APIRouter(route_class=PageRoute)
@@ -154,13 +154,22 @@ async def statistics_csv(page: Statistician, now: RequestNow) -> Response:
 
 @router.get("/statistics/report")
 async def statistics_report(page: Statistician, now: RequestNow) -> Response:
-    """The API's report of a period (auditors only, as the API), as a page of its own."""
+    """The API's report of a period (auditors only, as the API), as a page of its own, with
+    the link to the other language that every page has."""
     params = page.request.query_params
     period = {name: _iso_date(params.get(name), name) for name in ("from", "to")}
+    other = core.WELSH if page.language == core.ENGLISH else core.ENGLISH
     async with read_only(page) as session:
-        answer = await reports_api.statistics_report(
-            session, page.settings, page.actor, now, period["from"], period["to"]
+        document = await reports_api.report_page(
+            session,
+            page.settings,
+            page.actor,
+            now,
+            period["from"],
+            period["to"],
+            other_language_url=switch_language_url(page.request, other),
         )
+    answer = HTMLResponse(document)
     page.finish(answer)
     answer.headers["Content-Security-Policy"] = REPORT_POLICY
     return answer

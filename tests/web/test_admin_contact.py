@@ -305,6 +305,23 @@ class TestNotifications:
         )
         assert unknown.status_code == 404
 
+    async def test_a_refused_retry_links_to_the_list_as_filtered_in_the_other_language(
+        self, client: httpx.AsyncClient, cast: Cast, csrf: str, db: AsyncSession
+    ) -> None:
+        await file_case(client, cast.responder)
+        row = await failed_one(db)
+        retry = f"/admin/notifications/{row.id}/retry"
+        sent = await client.post(retry, data={"csrf_token": csrf, "status": "failed"})
+        assert sent.status_code == 303
+        again = await client.post(retry, data={"csrf_token": csrf, "status": "failed"})
+        assert again.status_code == 409
+        link = re.search(r'href="([^"]+)" hreflang="cy"', again.text)
+        assert link is not None
+        assert link.group(1) == "/admin/notifications?status=failed&amp;lang=cy"
+        welsh = await client.get("/admin/notifications?status=failed&lang=cy")
+        assert welsh.status_code == 200
+        assert '<html lang="cy"' in welsh.text
+
     async def test_a_retry_without_the_sessions_token_is_403_and_changes_nothing(
         self, client: httpx.AsyncClient, cast: Cast, csrf: str, db: AsyncSession
     ) -> None:

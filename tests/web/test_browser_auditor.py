@@ -1,7 +1,7 @@
 """The auditor's journey in a real browser (WEB.md "How it is tested"): keyboard only, in
 English and in Welsh, with axe-core on every page: sign in to the audit page, filter by a
 referral, verify the trail, read the referral's timeline, choose a breakdown of the
-statistics and find the CSV link.
+statistics and find the CSV link, open the report and switch its language.
 
 One server per database and one Chromium for the whole run (the fixtures of conftest.py).
 """
@@ -74,4 +74,17 @@ async def test_the_auditors_journey_by_keyboard_with_no_accessibility_violation(
     assert csv is not None
     assert csv.startswith("/statistics.csv?table=referrals")
     assert "by=gender" in csv
+    await check_accessible(page)
+
+    # The report, a page of its own, has the language link of every page (WEB.md "Language").
+    other = "cy" if language == "en" else "en"
+    await press(page, "#report")
+    await page.wait_for_url(re.compile(r"/statistics/report\?from="))
+    assert await page.get_attribute("html", "lang") == language
+    await check_accessible(page)
+    period = page.url.split("?", 1)[1]
+    await press(page, f"a[hreflang='{other}']")
+    await page.wait_for_url(f"**/statistics/report?{period}&lang={other}")
+    assert await page.get_attribute("html", "lang") == other
+    assert await page.locator(f"a[hreflang='{language}']").count() == 1
     await check_accessible(page)

@@ -81,7 +81,8 @@ async def status_of(server: live.LiveServer, referral_id: str) -> str:
 
 async def file_referral(browser: Browser, server: live.LiveServer, language: str) -> str:
     async with person(browser, server, live.RESPONDER, language) as page:
-        await press(page, "a.govuk-button[href='/referrals/new']")
+        # The form's own page, by the navigation (the home page holds the same form).
+        await press(page, "nav a[href='/referrals/new']")
         await page.wait_for_url("**/referrals/new")
         await check_accessible(page)
         await fill_referral(page)

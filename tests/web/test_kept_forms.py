@@ -5,10 +5,12 @@ is changed before it is sent again with the new session's CSRF token (`app.web.k
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 import string
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -254,6 +256,12 @@ async def test_a_form_too_large_for_the_cookies_gets_the_sign_in_form_at_once(
     )
     assert answer.status_code == 200
     assert NOTICE in answer.text
+    # The page shown is the sign-in form: its language link is the sign-in form's, in Welsh.
+    link = re.search(r'href="([^"]+)" hreflang="cy"', answer.text)
+    assert link is not None
+    welsh = urlsplit(html.unescape(link.group(1)))
+    assert welsh.path == "/sign-in"
+    assert parse_qsl(welsh.query) == [("next", f"/referrals/{case.id}"), ("lang", "cy")]
     signed = await sign_in_again(
         client, answer.text, cast.decision_maker.username, kept_of(answer.text)
     )

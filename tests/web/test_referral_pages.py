@@ -3,6 +3,7 @@ shows (WEB.md "Forms"); the same rules, events and visibility as the API."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -184,6 +185,90 @@ class TestReferralPage:
         assert referral is not None
         for path in ("/", "/referrals"):
             assert referral.reference in (await client.get(path)).text
+
+
+_FORM = re.compile(r'<form method="post" action="/referrals/new" novalidate>(.*?)</form>', re.S)
+
+
+def referral_form_of(page: str) -> str:
+    """The referral form's inside (exactly one on the page)."""
+    forms = _FORM.findall(page)
+    assert len(forms) == 1, "the page has no referral form, or more than one"
+    return str(forms[0])
+
+
+def control_names(form: str) -> list[str]:
+    return sorted(set(re.findall(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', form)))
+
+
+class TestFirstRespondersHome:
+    """WEB.md "Pages": a first responder's home is "the form and their organisation's
+    referrals": the referral form of `/referrals/new` itself, their referrals below it."""
+
+    async def test_holds_the_referral_form_and_the_organisations_referrals(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        await _file(client, signed_in.csrf)
+        referral = await db.scalar(select(Referral))
+        assert referral is not None
+        home = await client.get("/")
+        assert home.status_code == 200
+        form = referral_form_of(home.text)
+        assert 'name="potential_victim.given_name"' in form
+        assert f'name="csrf_token" value="{signed_in.csrf}"' in form
+        assert re.search(r'name="idempotency_key" value="[0-9a-f-]{36}"', form)
+        page = await client.get("/referrals/new")
+        assert control_names(form) == control_names(referral_form_of(page.text))
+        assert key_of(form) != key_of(page.text)  # a key of its own: one referral per form
+        listed = html.unescape(home.text.split(form, 1)[1])  # below the form
+        assert "Your organisation's latest referrals" in listed
+        assert referral.reference in listed
+
+    async def test_filing_from_the_home_page_files_once(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        home = await client.get("/")
+        data = {
+            "csrf_token": signed_in.csrf,
+            "idempotency_key": key_of(referral_form_of(home.text)),
+            **referral_fields(),
+        }
+        first = await client.post("/referrals/new", data=data)
+        second = await client.post("/referrals/new", data=data)
+        assert first.status_code == second.status_code == 303
+        assert first.headers["location"] == second.headers["location"]
+        assert await _count(db, Referral) == 1
+
+    async def test_a_refused_send_from_the_home_page_is_the_forms_page_keeping_what_was_typed(
+        self, client: httpx.AsyncClient, signed_in: SignedIn, db: AsyncSession
+    ) -> None:
+        home = await client.get("/")
+        key = key_of(referral_form_of(home.text))
+        data = {
+            "csrf_token": signed_in.csrf,
+            "idempotency_key": key,
+            **referral_fields(**{"potential_victim.gender": ""}),
+        }
+        answer = await client.post("/referrals/new", data=data)
+        assert answer.status_code == 422
+        assert dict(error_summary(answer.text))["#potential_victim.gender"] == (
+            "Select the person's gender"
+        )
+        assert 'value="Popescu"' in referral_form_of(answer.text)
+        assert key_of(answer.text) == key
+        assert 'href="/referrals/new?lang=cy" hreflang="cy"' in answer.text
+        assert await _count(db, Referral) == 0
+
+    async def test_other_roles_homes_hold_no_referral_form(
+        self, app: FastAPI, client: httpx.AsyncClient, db: AsyncSession
+    ) -> None:
+        for role in (Role.DECISION_MAKER, Role.AUDITOR):
+            user = await make_user(app, db, role)
+            await sign_in(client, user.username)
+            home = await client.get("/")
+            assert home.status_code == 200
+            assert 'action="/referrals/new"' not in home.text
+            assert 'name="potential_victim.given_name"' not in home.text
 
 
 class TestDutyToNotify:

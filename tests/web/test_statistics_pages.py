@@ -3,10 +3,12 @@ chart, the disparity table in words, the API's CSV and report, the API's gates; 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -160,6 +162,49 @@ class TestTables:
         policy = report.headers["content-security-policy"]
         assert "script-src" not in policy
         assert "default-src 'none'" in policy
+
+    async def test_the_report_has_the_language_link_of_every_page(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        await sign_in(client, scene.cast.auditor.username)
+        page = await client.get("/statistics")
+        found = re.search(r'href="(/statistics/report\?[^"]+)"', page.text)
+        assert found is not None
+        address = html.unescape(found.group(1))
+        period = parse_qsl(urlsplit(address).query)
+
+        english = await client.get(address)
+        href, hreflang, text = _report_language_link(english.text)
+        assert (hreflang, text) == ("cy", "Cymraeg")
+        assert urlsplit(href).path == "/statistics/report"
+        assert parse_qsl(urlsplit(href).query) == [*period, ("lang", "cy")]
+        welsh = await client.get(href)
+        assert welsh.status_code == 200
+        assert welsh.text.startswith('<!DOCTYPE html>\n<html lang="cy">')
+        back, hreflang, text = _report_language_link(welsh.text)
+        assert (hreflang, text) == ("en", "English")
+        assert parse_qsl(urlsplit(back).query) == [*period, ("lang", "en")]
+        for report in (english, welsh):
+            policy = report.headers["content-security-policy"]
+            assert "script-src" not in policy
+            assert "default-src 'none'" in policy
+            assert "<script" not in report.text
+            assert '<p class="language"><a href="/statistics/report?' in report.text
+
+    async def test_the_apis_report_has_no_language_link(
+        self, client: httpx.AsyncClient, scene: Scene
+    ) -> None:
+        report = await client.get(f"{API}/report", headers=scene.cast.auditor.headers)
+        assert report.status_code == 200
+        assert "<h2>Referrals over time</h2>" in report.text
+        assert "hreflang" not in report.text
+
+
+def _report_language_link(page: str) -> tuple[str, str, str]:
+    """The report's link to the other language: its target (unescaped), hreflang and text."""
+    found = re.search(r'<a href="([^"]+)" hreflang="(cy|en)" lang="\2">([^<]+)</a>', page)
+    assert found is not None, "the report has no language link"
+    return html.unescape(found.group(1)), found.group(2), found.group(3)
 
 
 class TestRefusals:
