@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,7 +52,7 @@ from app.schemas import RequestModel
 from app.web import extensions, rendering
 from app.web.forms import FormErrors, FormValues
 from app.web.outcome_view import read_outcome
-from app.web.pages import Page, PageRoute, checked_form, once, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once_unless_refused, signed_in
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Page, Depends(signed_in(Permission.READ_IMMIGRATION))]
@@ -214,28 +215,12 @@ async def save_record(
         )
     version = values.get("version")
 
-    async def put() -> idempotency.StoredResponse:
-        await service.put(
-            page.session,
-            page.actor.audit_ref(),
-            referral_id,
-            status=body.status,
-            home_office_reference=body.home_office_reference,
-            if_match=f'"{version}"' if version else None,
-            if_none_match=None if version else "*",
-            now=now,
-        )
-        done = "changed" if version else "created"
-        return idempotency.StoredResponse(
-            303, None, {"Location": f"/immigration/{referral_id}?done={done}"}
-        )
-
     posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
+    put = partial(_put, page, referral_id, body, version, now)
     try:
-        async with page.session.begin_nested():  # a refusal rolls back the key's claim too
-            answer = await once(
-                page, f"/immigration/{referral_id}", key, posted, now=now, create=put
-            )
+        answer = await once_unless_refused(
+            page, f"/immigration/{referral_id}", key, posted, now=now, create=put
+        )
     except (PreconditionFailed, StaleDataError):
         return await _record_page(
             page, referral_id, now, values=values, stale=True, status_code=412, key=key
@@ -246,6 +231,26 @@ async def save_record(
             page, referral_id, now, values=values, errors=errors, status_code=422
         )
     return page.redirect(str(answer.headers["Location"]))
+
+
+async def _put(
+    page: Page, referral_id: uuid.UUID, body: ImmigrationWrite, version: str, now: datetime
+) -> idempotency.StoredResponse:
+    """`PUT /referrals/{id}/immigration`: create without a version, change with it."""
+    await service.put(
+        page.session,
+        page.actor.audit_ref(),
+        referral_id,
+        status=body.status,
+        home_office_reference=body.home_office_reference,
+        if_match=f'"{version}"' if version else None,
+        if_none_match=None if version else "*",
+        now=now,
+    )
+    done = "changed" if version else "created"
+    return idempotency.StoredResponse(
+        303, None, {"Location": f"/immigration/{referral_id}?done={done}"}
+    )
 
 
 SECTION = extensions.Section(

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import quote
 
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Match
 
 from app import idempotency
 from app.errors import AppError, Forbidden, NotFound
@@ -41,6 +40,7 @@ from app.referrals.queue import actions_for
 from app.settings import Environment, Settings
 from app.web import extensions, kept, rendering, sessions
 from app.web.forms import FormErrors
+from app.web.language_links import switch_language_url
 from app.web.models import WebSession
 
 SESSION_COOKIE = "nrm_session"
@@ -165,46 +165,6 @@ def set_cookie(
     )
 
 
-def switch_language_url(request: Request, language: str, address: str | None = None) -> str:
-    """The same page in the other language (its other query parameters kept): the page's own
-    GET address (`address`, else `page_address`), never the address a form was sent to."""
-    parts = urlsplit(address if address is not None else page_address(request))
-    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
-    params.append(("lang", language))
-    return f"{parts.path}?{urlencode(params)}"
-
-
-def page_address(request: Request) -> str:
-    """The GET address of the page a request is answered with: its own, unless only other
-    methods answer at its path (a form's POST-only address: a note, a command, `/me/email`);
-    then the nearest path above it that answers GET (the page the form lives on), or `/`."""
-    path = request.url.path
-    query = f"?{request.url.query}" if request.url.query else ""
-    if _get_match(request, path) is not Match.PARTIAL:
-        return path + query  # a page, or no route at all (a 404 stays the same 404)
-    segments = path.rstrip("/").split("/")
-    while len(segments) > 1:
-        segments.pop()
-        candidate = "/".join(segments) or "/"
-        if _get_match(request, candidate) is Match.FULL:
-            return candidate + query
-    return "/" + query
-
-
-def _get_match(request: Request, path: str) -> Match:
-    """How the app's routes answer a GET of `path`: FULL, PARTIAL (other methods only), NONE."""
-    app = request.scope.get("app")
-    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
-    best = Match.NONE
-    for route in getattr(app, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return match
-        if match is Match.PARTIAL:
-            best = match
-    return best
-
-
 async def get_page(request: Request, session: DbSession) -> Page:
     """The request's page: its language and, when a live session cookie came, its user."""
     settings = get_app_settings(request)
@@ -302,6 +262,23 @@ async def once(
         ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
         create=create,
     )
+
+
+async def once_unless_refused(
+    page: Page,
+    endpoint: str,
+    key: str,
+    posted: dict[str, object],
+    *,
+    now: datetime,
+    create: Callable[[], Awaitable[idempotency.StoredResponse]],
+) -> idempotency.StoredResponse:
+    """A command form, run once per its hidden key (`once`) in a savepoint of its own: a
+    refusal that `create` raises rolls back the key's claim with it, so the form, corrected,
+    may be sent again with the same key. The same key with other answers raises
+    `IdempotencyKeyReused`."""
+    async with page.session.begin_nested():
+        return await once(page, endpoint, key, posted, now=now, create=create)
 
 
 def own_origin(request: Request) -> str:

@@ -40,7 +40,7 @@ from app.web import kept, timeline_page
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, checked_form, once, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once_unless_refused, signed_in
 from app.web.referral_fields import YES_NO
 from app.web.routing_view import routing_forms
 
@@ -205,27 +205,12 @@ async def run_command(
     if errors:  # what the form's own reading found (a date that is not one)
         return await again(422)
 
-    async def run() -> idempotency.StoredResponse:
-        done = await form.run(
-            page.session,
-            page.actor,
-            referral_id,
-            expected_version=f'"{version}"' if form.versioned else None,
-            body=body,
-            now=now,
-            settings=page.settings,
-        )
-        if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
-            location = MOVED  # no longer their unit's to see: back to their queue
-        else:
-            location = f"/referrals/{referral_id}?done={form.done}"
-        return idempotency.StoredResponse(303, None, {"Location": location})
-
     posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
-    endpoint = f"/referrals/{referral_id}/{form.done}"
+    run = partial(_command, page, form, referral_id, body, version, now)
     try:
-        async with page.session.begin_nested():  # a refusal rolls back the key's claim too
-            answer = await once(page, endpoint, key, posted, now=now, create=run)
+        answer = await once_unless_refused(
+            page, f"/referrals/{referral_id}/{form.done}", key, posted, now=now, create=run
+        )
     except IdempotencyKeyReused:
         errors.add("", gettext(SENT_BEFORE))
         return await again(422, key="")
@@ -237,6 +222,31 @@ async def run_command(
             errors.add_problem(exc, rename=form.control)
         return await again(exc.status, stale=stale)
     return page.redirect(str(answer.headers["Location"]))
+
+
+async def _command(
+    page: Page,
+    form: CommandForm,
+    referral_id: uuid.UUID,
+    body: BaseModel,
+    version: str,
+    now: datetime,
+) -> idempotency.StoredResponse:
+    """Run the form's command as the API does; the answer is where the page goes next."""
+    done = await form.run(
+        page.session,
+        page.actor,
+        referral_id,
+        expected_version=f'"{version}"' if form.versioned else None,
+        body=body,
+        now=now,
+        settings=page.settings,
+    )
+    if form.moves and done.referral.routed_to_id != page.actor.organisation_id:
+        location = MOVED  # no longer their unit's to see: back to their queue
+    else:
+        location = f"/referrals/{referral_id}?done={form.done}"
+    return idempotency.StoredResponse(303, None, {"Location": location})
 
 
 def _changed(referral: Any) -> str:

@@ -38,7 +38,8 @@ from app.reports import router as reports_api
 from app.reports.schemas import Breakdown, OutputFormat
 from app.web import chart, numbers, oversight_words
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, signed_in, switch_language_url
+from app.web.language_links import switch_language_url
+from app.web.pages import Page, PageRoute, signed_in
 from app.web.referral_fields import date_of
 
 router = APIRouter(route_class=PageRoute)

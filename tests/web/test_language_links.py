@@ -20,7 +20,7 @@ from fastapi import FastAPI, routing
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from app.web.pages import page_address, switch_language_url
+from app.web.language_links import page_address, switch_language_url
 from tests.factories import AppUser
 from tests.immigration.page_support import browser_of
 from tests.referrals.builders import Cast, command, file_referral, make_cast
