@@ -52,7 +52,7 @@ from app.schemas import RequestModel
 from app.web import extensions, rendering
 from app.web.forms import FormErrors, FormValues
 from app.web.outcome_view import read_outcome
-from app.web.pages import Page, PageRoute, checked_form, once_unless_refused, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Page, Depends(signed_in(Permission.READ_IMMIGRATION))]
@@ -218,9 +218,7 @@ async def save_record(
     posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
     put = partial(_put, page, referral_id, body, version, now)
     try:
-        answer = await once_unless_refused(
-            page, f"/immigration/{referral_id}", key, posted, now=now, create=put
-        )
+        answer = await once(page, f"/immigration/{referral_id}", key, posted, now=now, create=put)
     except (PreconditionFailed, StaleDataError):
         return await _record_page(
             page, referral_id, now, values=values, stale=True, status_code=412, key=key

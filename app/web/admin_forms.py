@@ -170,8 +170,7 @@ async def _once(
     """Run `create` once per key; where to go next, or (the key, the status) to show the form
     again with `errors` filled (the schema's 422, the service's 409 or 422)."""
     try:
-        async with page.session.begin_nested():
-            answer = await once(page, endpoint, key, body, now=now, create=create)
+        answer = await once(page, endpoint, key, body, now=now, create=create)
         return str(answer.headers["Location"])
     except ValidationError as exc:
         errors.add_validation(exc)

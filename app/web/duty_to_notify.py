@@ -107,8 +107,7 @@ async def file_report(request: Request, page: Notifier, now: RequestNow) -> Resp
         errors.add_validation(exc)
         return await show(page, values, errors, key, 422)
     try:
-        async with page.session.begin_nested():
-            reference = await _file_once(page, form, key, body, now=now)
+        reference = await _file_once(page, form, key, body, now=now)
     except IdempotencyKeyReused:
         errors.add("", gettext(SENT_BEFORE))
         return await show(page, values, errors, str(uuid.uuid4()), 422)

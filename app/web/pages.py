@@ -250,35 +250,22 @@ async def once(
     now: datetime,
     create: Callable[[], Awaitable[idempotency.StoredResponse]],
 ) -> idempotency.StoredResponse:
-    """A form that files, run once per its hidden key (`idempotency.run_once`, as the API's
-    `Idempotency-Key`): a double click answers the second time as the first."""
-    return await idempotency.run_once(
-        page.session,
-        user_id=page.actor.id,
-        endpoint=endpoint,
-        key=key,
-        request_hash=idempotency.body_hash(json.dumps(body, default=str).encode()),
-        now=now,
-        ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
-        create=create,
-    )
-
-
-async def once_unless_refused(
-    page: Page,
-    endpoint: str,
-    key: str,
-    posted: dict[str, object],
-    *,
-    now: datetime,
-    create: Callable[[], Awaitable[idempotency.StoredResponse]],
-) -> idempotency.StoredResponse:
-    """A command form, run once per its hidden key (`once`) in a savepoint of its own: a
-    refusal that `create` raises rolls back the key's claim with it, so the form, corrected,
-    may be sent again with the same key. The same key with other answers raises
-    `IdempotencyKeyReused`."""
+    """A form that changes something, run once per its hidden key (`idempotency.run_once`, as
+    the API's `Idempotency-Key`): a form sent twice answers the second time as the first. It
+    runs in a savepoint of its own, so a refusal that `create` raises rolls back the key's
+    claim with it and the form, corrected, may be sent again with the same key; the same key
+    with other answers raises `IdempotencyKeyReused`."""
     async with page.session.begin_nested():
-        return await once(page, endpoint, key, posted, now=now, create=create)
+        return await idempotency.run_once(
+            page.session,
+            user_id=page.actor.id,
+            endpoint=endpoint,
+            key=key,
+            request_hash=idempotency.body_hash(json.dumps(body, default=str).encode()),
+            now=now,
+            ttl=timedelta(hours=page.settings.idempotency_ttl_hours),
+            create=create,
+        )
 
 
 def own_origin(request: Request) -> str:

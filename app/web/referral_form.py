@@ -95,8 +95,7 @@ async def file_referral(request: Request, page: FirstResponder, now: RequestNow)
     if errors:
         return await show(page, values, errors, key, 422)
     try:
-        async with page.session.begin_nested():
-            location = await _file_once(page, form, key, body, now=now)
+        location = await _file_once(page, form, key, body, now=now)
     except ConsentRequired as exc:
         if referral_fields.YES_NO.get(values.get("consent.given")) is False:
             return page.redirect(_duty_to_notify_url(values))

@@ -40,7 +40,7 @@ from app.web import kept, timeline_page
 from app.web.case_view import case_forms
 from app.web.decision_view import decision_forms
 from app.web.forms import FormErrors, FormValues
-from app.web.pages import Page, PageRoute, checked_form, once_unless_refused, signed_in
+from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 from app.web.referral_fields import YES_NO
 from app.web.routing_view import routing_forms
 
@@ -208,7 +208,7 @@ async def run_command(
     posted: dict[str, object] = {"version": version, "body": body.model_dump(mode="json")}
     run = partial(_command, page, form, referral_id, body, version, now)
     try:
-        answer = await once_unless_refused(
+        answer = await once(
             page, f"/referrals/{referral_id}/{form.done}", key, posted, now=now, create=run
         )
     except IdempotencyKeyReused:
