@@ -197,7 +197,7 @@ def full(referral: Referral) -> ReferralRead:
         decisions=[decision(d) for d in referral.decisions],
         reconsideration_requests=[reconsideration(r) for r in referral.reconsideration_requests],
         notes=[note(n) for n in referral.notes],
-        letters=[LetterRead.model_validate(x, from_attributes=True) for x in referral.letters],
+        letters=_letters(referral),
     )
 
 
@@ -229,7 +229,7 @@ def pseudonymised(referral: Referral, secret: str) -> AuditorReferralRead:
         reconsideration_requests=[
             auditor_reconsideration(r) for r in referral.reconsideration_requests
         ],
-        letters=[LetterRead.model_validate(x, from_attributes=True) for x in referral.letters],
+        letters=_letters(referral),
     )
 
 
@@ -308,3 +308,8 @@ def outcome(referral: Referral) -> OutcomeRead:
         reasonable_grounds=_in_force(referral, Stage.REASONABLE_GROUNDS, set_aside),
         conclusive_grounds=_in_force(referral, Stage.CONCLUSIVE_GROUNDS, set_aside),
     )
+
+
+def _letters(referral: Referral) -> list[LetterRead]:
+    """The letters as everyone who may read the referral sees them (CASEWORK)."""
+    return [LetterRead.model_validate(x, from_attributes=True) for x in referral.letters]

@@ -28,7 +28,6 @@ from app.i18n.core_noop import N_
 from app.identity import service as identity
 from app.identity.permissions import Permission
 from app.identity.schemas import OrganisationCreate, UserCreate
-from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, once, signed_in
 
@@ -75,7 +74,7 @@ async def show_organisation_form(
         idempotency_key=key,
         sectors=labels.choices("sector"),
         local_authorities=sorted(
-            ((a.ons_code, organisation_name(page, a)) for a in authorities),
+            ((a.ons_code, labels.local_name(a, page.language)) for a in authorities),
             key=lambda pair: pair[1],
         ),
     )
@@ -119,7 +118,7 @@ async def show_user_form(
         idempotency_key=key,
         roles=labels.choices("role"),
         organisations=sorted(
-            ((o.code, organisation_name(page, o)) for o in organisations),
+            ((o.code, labels.local_name(o, page.language)) for o in organisations),
             key=lambda pair: pair[1].casefold(),
         ),
     )

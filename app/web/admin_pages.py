@@ -25,7 +25,7 @@ from app.http import RequestNow
 from app.i18n import core
 from app.i18n.core_noop import N_
 from app.identity import service as identity
-from app.identity.models import LocalAuthority, Organisation, User
+from app.identity.models import User
 from app.identity.permissions import Permission
 from app.identity.roles import Role
 from app.identity.schemas import UserUpdate
@@ -48,11 +48,6 @@ DONE = {
     "no-email": N_("The e-mail address has been removed: the user gets no notifications."),
     "language": N_("The language has been saved."),
 }
-
-
-def organisation_name(page: Page, organisation: Organisation | LocalAuthority) -> str:
-    """The name in the page's language (`name_cy` on Welsh pages)."""
-    return labels.local_name(organisation, page.language)
 
 
 def role_codes(user: User) -> list[str]:
@@ -85,17 +80,20 @@ async def render(
     )
     users = await identity.list_users(page.session, after=users_after, limit=PAGE_SIZE + 1)
     authorities = {
-        a.ons_code: organisation_name(page, a)
+        a.ons_code: labels.local_name(a, page.language)
         for a in await identity.list_local_authorities(page.session)
     }
     shown_organisations, shown_users = organisations[:PAGE_SIZE], users[:PAGE_SIZE]
     return page.render(
         "admin.html",
         organisations=[
-            (o, organisation_name(page, o), authorities.get(o.local_authority or ""))
+            (o, labels.local_name(o, page.language), authorities.get(o.local_authority or ""))
             for o in shown_organisations
         ],
-        users=[(u, organisation_name(page, u.organisation), role_codes(u)) for u in shown_users],
+        users=[
+            (u, labels.local_name(u.organisation, page.language), role_codes(u))
+            for u in shown_users
+        ],
         next_organisations=(
             shown_organisations[-1].code if len(organisations) > PAGE_SIZE else None
         ),
@@ -143,7 +141,7 @@ def show_user(
         "admin_user.html",
         status_code=status_code,
         account=user,
-        organisation_name=organisation_name(page, user.organisation),
+        organisation_name=labels.local_name(user.organisation, page.language),
         role_codes=role_codes(user),
         values=values,
         errors=errors,

@@ -25,6 +25,9 @@ def page_address(request: Request) -> str:
     then the nearest path above it that answers GET (the page the form lives on), or `/`."""
     path = request.url.path
     query = f"?{request.url.query}" if request.url.query else ""
+    route = request.scope.get("route")  # the route that answered: a GET page needs no search
+    if request.method == "GET" and "GET" in getattr(route, "methods", ()):
+        return path + query
     if _get_match(request, path) is not Match.PARTIAL:
         return path + query  # a page, or no route at all (a 404 stays the same 404)
     segments = path.rstrip("/").split("/")

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import labels
 from app.errors import NotFound
 from app.http import RequestNow
 from app.i18n.core import gettext
@@ -24,7 +25,6 @@ from app.identity import service as identity
 from app.identity.models import Organisation
 from app.identity.permissions import Permission
 from app.identity.schemas import OrganisationUpdate
-from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors, FormValues
 from app.web.pages import Page, PageRoute, checked_form, signed_in
 
@@ -64,7 +64,7 @@ def _show(
         "admin_mailbox.html",
         status_code=status_code,
         organisation=organisation,
-        name=organisation_name(page, organisation),
+        name=labels.local_name(organisation, page.language),
         values=values,
         errors=errors,
         done=done,

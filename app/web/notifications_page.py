@@ -31,7 +31,6 @@ from app.identity.permissions import Permission
 from app.notifications import service
 from app.notifications.models import Kind, Notification, Status
 from app.notifications.schemas import NotificationsAfter
-from app.web.admin_pages import organisation_name
 from app.web.forms import FormErrors
 from app.web.pages import Page, PageRoute, checked_form, signed_in
 
@@ -166,7 +165,7 @@ async def _recipients(
     for row, code in rows:
         if row.user_id is None:
             organisation = organisations.get(code or "")
-            name = organisation_name(page, organisation) if organisation else code or ""
+            name = labels.local_name(organisation, page.language) if organisation else code or ""
             found[_key(row, code)] = (gettext(MAILBOX_OF) % {"name": name}, None)
         else:
             user = users.get(row.user_id)
